@@ -25,7 +25,7 @@ impl ParseError {
 }
 
 /// Why a fact is missing from a snapshot.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FactErrorKind {
     /// The source does not exist on this system (e.g. no NVIDIA driver).
@@ -41,7 +41,9 @@ pub enum FactErrorKind {
 }
 
 /// A fact that could not be collected: data in the snapshot, not a crash.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[derive(
+    Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema, thiserror::Error,
+)]
 pub struct FactError {
     /// Why it is missing.
     pub kind: FactErrorKind,

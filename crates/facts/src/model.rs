@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 pub const SCHEMA_VERSION: u32 = 1;
 
 /// One fact source: its value, or why it could not be read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Source<T> {
     /// Read successfully.
@@ -45,7 +45,7 @@ impl<T> From<Result<T, FactError>> for Source<T> {
 }
 
 /// Everything tractorsec knows about one system at one time.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Facts {
     /// [`SCHEMA_VERSION`] of this snapshot.
     pub schema_version: u32,
@@ -115,8 +115,49 @@ pub struct Facts {
     pub journald: Source<Journald>,
 }
 
+impl Facts {
+    /// Every source that could not be read, by field name.
+    pub fn errors(&self) -> Vec<(&'static str, &FactError)> {
+        fn e<'a, T>(name: &'static str, s: &'a Source<T>) -> Option<(&'static str, &'a FactError)> {
+            s.get().err().map(|err| (name, err))
+        }
+        [
+            e("host", &self.host),
+            e("kernel", &self.kernel),
+            e("kconfig", &self.kconfig),
+            e("sysctl", &self.sysctl),
+            e("sysctl_persisted", &self.sysctl_persisted),
+            e("lockdown", &self.lockdown),
+            e("lsm", &self.lsm),
+            e("module_sig_enforce", &self.module_sig_enforce),
+            e("modules_loaded", &self.modules_loaded),
+            e("modprobe", &self.modprobe),
+            e("cpu", &self.cpu),
+            e("mounts", &self.mounts),
+            e("dev_nodes", &self.dev_nodes),
+            e("iommu", &self.iommu),
+            e("pci", &self.pci),
+            e("nvidia_params", &self.nvidia_params),
+            e("device_mapper", &self.device_mapper),
+            e("accounts", &self.accounts),
+            e("shadow", &self.shadow),
+            e("groups", &self.groups),
+            e("authorized_keys", &self.authorized_keys),
+            e("sshd", &self.sshd),
+            e("systemd", &self.systemd),
+            e("packages", &self.packages),
+            e("listeners", &self.listeners),
+            e("audit", &self.audit),
+            e("journald", &self.journald),
+        ]
+        .into_iter()
+        .flatten()
+        .collect()
+    }
+}
+
 /// Host identity.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Host {
     /// `/etc/hostname` or `/proc/sys/kernel/hostname`.
     pub hostname: Option<String>,
@@ -131,7 +172,7 @@ pub struct Host {
 }
 
 /// Kernel release and command line.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Kernel {
     /// `uname -r` (from `/proc/sys/kernel/osrelease`, or the newest
     /// `/boot/config-*` / `/lib/modules/*` on an offline image).
@@ -141,7 +182,7 @@ pub struct Kernel {
 }
 
 /// A parsed kernel command line.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cmdline {
     /// Where it was read: `/proc/cmdline`, `/etc/kernel/cmdline` or
     /// `/etc/default/grub`.
@@ -153,7 +194,7 @@ pub struct Cmdline {
 }
 
 /// One kernel command-line parameter.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct CmdlineParam {
     /// Name before `=`.
     pub name: String,
@@ -162,7 +203,7 @@ pub struct CmdlineParam {
 }
 
 /// Kernel build configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct KConfig {
     /// `/proc/config.gz` or `/boot/config-<release>`.
     pub source: String,
@@ -173,7 +214,7 @@ pub struct KConfig {
 }
 
 /// Live sysctl values.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sysctl {
     /// Dotted name → value (whitespace runs folded to one space).
     pub values: BTreeMap<String, String>,
@@ -182,7 +223,7 @@ pub struct Sysctl {
 }
 
 /// The sysctl configuration a reboot would apply.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PersistedSysctl {
     /// Files read, in the order systemd-sysctl applies them.
     pub files: Vec<String>,
@@ -191,7 +232,7 @@ pub struct PersistedSysctl {
 }
 
 /// One persisted sysctl value and where it came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PersistedValue {
     /// The value.
     pub value: String,
@@ -202,7 +243,7 @@ pub struct PersistedValue {
 }
 
 /// modprobe.d configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Modprobe {
     /// Files read, in the order modprobe reads them.
     pub files: Vec<String>,
@@ -211,7 +252,7 @@ pub struct Modprobe {
 }
 
 /// The kind of a modprobe.d directive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ModprobeKind {
     /// `blacklist MODULE`.
@@ -229,7 +270,7 @@ pub enum ModprobeKind {
 }
 
 /// One modprobe.d directive.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct ModprobeDirective {
     /// The directive.
     pub kind: ModprobeKind,
@@ -244,7 +285,7 @@ pub struct ModprobeDirective {
 }
 
 /// CPU identity and vulnerability state.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Cpu {
     /// `vendor_id` of the first processor (`GenuineIntel`, `AuthenticAMD`).
     pub vendor: Option<String>,
@@ -255,7 +296,7 @@ pub struct Cpu {
 }
 
 /// One mount from mountinfo.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Mount {
     /// Mount point.
     pub mount_point: String,
@@ -270,7 +311,9 @@ pub struct Mount {
 }
 
 /// What kind of device a node is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum DevClass {
     /// NVIDIA or DRM GPU nodes.
@@ -290,7 +333,7 @@ pub enum DevClass {
 }
 
 /// Character or block device.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum DevKind {
     /// Character device.
@@ -300,7 +343,7 @@ pub enum DevKind {
 }
 
 /// One device node under `/dev`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DevNode {
     /// Path inside the root.
     pub path: String,
@@ -321,7 +364,7 @@ pub struct DevNode {
 }
 
 /// IOMMU state.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Iommu {
     /// Entries of `/sys/class/iommu`.
     pub units: Vec<String>,
@@ -330,7 +373,7 @@ pub struct Iommu {
 }
 
 /// One PCI function.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PciDevice {
     /// `0000:18:00.0`.
     pub address: String,
@@ -347,7 +390,7 @@ pub struct PciDevice {
 }
 
 /// One device-mapper device.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct DmDevice {
     /// Kernel name (`dm-0`).
     pub kernel_name: String,
@@ -355,10 +398,12 @@ pub struct DmDevice {
     pub name: String,
     /// `dm/uuid` (`CRYPT-VERITY-…`, `CRYPT-LUKS2-…`).
     pub uuid: String,
+    /// Kernel names of the devices beneath it (`slaves/`: `nvme0n1p2`).
+    pub slaves: Vec<String>,
 }
 
 /// Accounts and login policy.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Accounts {
     /// `UID_MIN` from `/etc/login.defs` (1000 when unset).
     pub uid_min: u32,
@@ -367,7 +412,7 @@ pub struct Accounts {
 }
 
 /// One `/etc/passwd` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Account {
     /// Login name.
     pub name: String,
@@ -382,7 +427,7 @@ pub struct Account {
 }
 
 /// Password lock state from `/etc/shadow`; the hash itself is never kept.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum PasswordState {
     /// Empty password field: login without a password.
@@ -394,7 +439,7 @@ pub enum PasswordState {
 }
 
 /// One `/etc/group` entry.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Group {
     /// Group name.
     pub name: String,
@@ -405,7 +450,7 @@ pub struct Group {
 }
 
 /// An `authorized_keys` file in an account's home.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct AuthorizedKeys {
     /// Account name.
     pub user: String,
@@ -418,7 +463,7 @@ pub struct AuthorizedKeys {
 }
 
 /// sshd's effective configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Sshd {
     /// Files read, main file first, then `Include`d files in order.
     pub files: Vec<String>,
@@ -427,7 +472,7 @@ pub struct Sshd {
 }
 
 /// One effective sshd setting and where it was set.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct SshdValue {
     /// The value as written.
     pub value: String,
@@ -438,14 +483,14 @@ pub struct SshdValue {
 }
 
 /// systemd units.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Systemd {
     /// Unit name → unit.
     pub units: BTreeMap<String, Unit>,
 }
 
 /// Enablement of a unit, from unit files and `.wants`/`.requires` links.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum UnitState {
     /// Linked from a `.wants`/`.requires` directory.
@@ -459,7 +504,7 @@ pub enum UnitState {
 }
 
 /// One systemd unit.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Unit {
     /// The unit file that defines it (absent when masked or only linked).
     pub path: Option<String>,
@@ -474,7 +519,7 @@ pub struct Unit {
 }
 
 /// Installed packages.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Packages {
     /// The database read (`/var/lib/dpkg/status`).
     pub source: String,
@@ -483,7 +528,7 @@ pub struct Packages {
 }
 
 /// A listening socket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Listener {
     /// `tcp`, `tcp6`, `udp`, `udp6`.
     pub protocol: String,
@@ -498,7 +543,7 @@ pub struct Listener {
 }
 
 /// A process owning a socket.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Process {
     /// Process id.
     pub pid: u32,
@@ -507,7 +552,7 @@ pub struct Process {
 }
 
 /// auditd configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Audit {
     /// Rule files read.
     pub files: Vec<String>,
@@ -516,7 +561,7 @@ pub struct Audit {
 }
 
 /// journald's effective configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct Journald {
     /// Files read, main file first, then drop-ins.
     pub files: Vec<String>,

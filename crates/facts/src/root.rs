@@ -102,7 +102,10 @@ impl Root {
                 resolved.pop();
                 continue;
             }
-            let candidate = self.dir.join(resolved.iter().collect::<PathBuf>()).join(&part);
+            let candidate = self
+                .dir
+                .join(resolved.iter().collect::<PathBuf>())
+                .join(&part);
             let is_last = pending.is_empty();
             let meta = fs::symlink_metadata(&candidate);
             match meta {

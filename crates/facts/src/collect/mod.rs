@@ -6,6 +6,7 @@ use crate::root::Root;
 
 pub mod audit;
 pub mod cmdline;
+pub mod confdirs;
 pub mod cpu;
 pub mod device_mapper;
 pub mod devnodes;

@@ -1,0 +1,116 @@
+//! Platform checks: mounts, dm-verity, image drift, provisioning.
+
+use super::outcome::{Context, Outcome};
+use crate::matcher::{Matcher, Subject};
+use tractorsec_facts::{Facts, Mount};
+
+/// The mount whose mount point is the longest prefix of `path` (the last
+/// one mounted when several stack on it).
+fn covering<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
+    let within = |m: &&Mount| {
+        let mp = m.mount_point.trim_end_matches('/');
+        path == m.mount_point || path.starts_with(&format!("{mp}/")) || mp.is_empty()
+    };
+    mounts
+        .iter()
+        .filter(within)
+        .fold(None, |best: Option<&Mount>, m| match best {
+            Some(b) if b.mount_point.len() > m.mount_point.len() => Some(b),
+            _ => Some(m),
+        })
+}
+
+pub(super) fn mount(facts: &Facts, path: &str, expect: &Matcher) -> Outcome {
+    let mounts = match facts.mounts.get() {
+        Ok(m) => m,
+        Err(e) => return Outcome::missing_required(e),
+    };
+    let evidence = vec!["/proc/self/mountinfo".to_string()];
+    let Some(m) = covering(mounts, path) else {
+        return Outcome::error(format!("no mount covers {path}"), evidence);
+    };
+    let observed = if m.mount_point == path {
+        format!("{path} ({}) {}", m.fs_type, m.options.join(","))
+    } else {
+        format!(
+            "{path} is not a separate mount; {} ({}) {}",
+            m.mount_point,
+            m.fs_type,
+            m.options.join(",")
+        )
+    };
+    Outcome::judge(expect, Subject::List(&m.options), observed, evidence)
+}
+
+pub(super) fn dm_verity(facts: &Facts, paths: &[String]) -> Outcome {
+    let mounts = match facts.mounts.get() {
+        Ok(m) => m,
+        Err(e) => return Outcome::missing_required(e),
+    };
+    let dm = facts.device_mapper.ok();
+    let cmdline = facts.kernel.ok().map(|k| &k.cmdline);
+    let mut evidence = vec!["/proc/self/mountinfo".to_string(), "/sys/block".to_string()];
+    if let Some(c) = cmdline {
+        evidence.push(c.source.clone());
+    }
+    let mut parts = Vec::new();
+    for path in paths {
+        let hash_param = if path == "/" { "roothash" } else { "usrhash" };
+        let on_cmdline = cmdline.is_some_and(|c| c.params.iter().any(|p| p.name == hash_param));
+        let verity = covering(mounts, path)
+            .filter(|m| m.mount_point == *path)
+            .and_then(|m| {
+                let name = m
+                    .source
+                    .strip_prefix("/dev/mapper/")
+                    .or(m.source.strip_prefix("/dev/"))?;
+                dm?.iter().find(|d| d.name == name || d.kernel_name == name)
+            })
+            .filter(|d| d.uuid.starts_with("CRYPT-VERITY-"));
+        let observed = match (verity, on_cmdline) {
+            (Some(d), _) => format!("{path} on dm-verity {} ({})", d.name, d.uuid),
+            (None, true) => format!("{hash_param}= on the kernel command line"),
+            (None, false) => format!("{path} is not on dm-verity"),
+        };
+        parts.push(Outcome::verdict(
+            verity.is_some() || on_cmdline,
+            observed,
+            format!("{path} on dm-verity"),
+            Vec::new(),
+        ));
+    }
+    let mut out = Outcome::all(parts);
+    out.evidence = evidence;
+    out
+}
+
+pub(super) fn image_drift(manifest: &str, pubkey: &str) -> Outcome {
+    if manifest.is_empty() {
+        return Outcome::not_applicable(
+            "no sealed manifest configured (param manifest)",
+            Vec::new(),
+        );
+    }
+    Outcome::error(
+        format!(
+            "manifest {manifest} (key {pubkey}) configured, but this build cannot verify sealed manifests yet"
+        ),
+        vec![manifest.to_string()],
+    )
+}
+
+pub(super) fn profile_hash(ctx: &Context<'_>, expected: &str) -> Outcome {
+    if expected.is_empty() {
+        return Outcome::not_applicable(
+            "no expected profile hash configured (param expected_profile)",
+            Vec::new(),
+        );
+    }
+    let actual = &ctx.profile.hash;
+    Outcome::verdict(
+        actual == expected,
+        format!("profile {actual}"),
+        expected.to_string(),
+        Vec::new(),
+    )
+}

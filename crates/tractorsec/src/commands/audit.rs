@@ -1,0 +1,63 @@
+//! `tractorsec audit`: evaluate a profile and report.
+
+use crate::cli::{AuditArgs, FailOn, Format};
+use anyhow::{Context, Result};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use tractorsec_policy::{Profile, Severity, Waivers, evaluate_with};
+use tractorsec_report::{Report, TextOptions, render_json, render_text};
+
+/// Collect (or load) facts, evaluate, render, and map failures to exit 1.
+pub fn run(args: AuditArgs) -> Result<ExitCode> {
+    let profile = Profile::load(&args.profile)?;
+    let waivers = match &args.waivers {
+        None => Waivers::default(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("cannot read {}", path.display()))?;
+            Waivers::parse(&path.display().to_string(), &text, &profile)?
+        }
+    };
+    let facts = match &args.source.facts {
+        Some(path) => super::load_facts(path)?,
+        None => tractorsec_facts::collect::collect(&super::open_root(args.source.root.as_deref())?),
+    };
+    let today = tractorsec_facts::collect::time::today();
+    let findings = evaluate_with(&profile, &facts, &waivers, &today);
+    let report = Report::new(&facts, findings);
+    let text = match args.format {
+        Format::Json => render_json(&report),
+        Format::Text => {
+            let color = args.out.is_none()
+                && std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none();
+            render_text(
+                &report,
+                TextOptions {
+                    color,
+                    verbose: args.verbose,
+                },
+            )
+        }
+    };
+    crate::output::emit(args.out.as_deref(), &text)?;
+    let threshold = match args.fail_on {
+        FailOn::Info => Some(Severity::Info),
+        FailOn::Low => Some(Severity::Low),
+        FailOn::Medium => Some(Severity::Medium),
+        FailOn::High => Some(Severity::High),
+        FailOn::Critical => Some(Severity::Critical),
+        FailOn::Never => None,
+    };
+    let failed = threshold.is_some_and(|s| {
+        report
+            .findings
+            .iter()
+            .any(|f| f.status == tractorsec_policy::Status::Fail && f.severity >= s)
+    });
+    Ok(if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
