@@ -1,6 +1,6 @@
 //! The pure evaluation of a profile over facts.
 
-use crate::check::Context;
+use crate::check::{Context, Outcome};
 use crate::finding::{AppliedWaiver, Finding, Findings, Status};
 use crate::profile::Profile;
 use crate::waiver::Waivers;
@@ -24,7 +24,11 @@ pub fn evaluate_with(profile: &Profile, facts: &Facts, waivers: &Waivers, today:
         .controls
         .iter()
         .map(|control| {
-            let outcome = control.check.evaluate(&ctx);
+            let outcome = if control.enabled {
+                control.check.evaluate(&ctx)
+            } else {
+                Outcome::not_applicable("disabled by a profile parameter", Vec::new())
+            };
             let mut status = outcome.status;
             let mut observed = outcome.observed;
             let waiver = waivers.find(&control.id).map(|w| AppliedWaiver {

@@ -193,6 +193,14 @@ pub struct Control {
     pub check: Check,
     /// How to fix it.
     pub fix: Fix,
+    /// Whether the control is evaluated; `false` (usually through a param,
+    /// `enabled = "$journald_seal"`) makes it not applicable.
+    #[serde(default = "enabled_default")]
+    pub enabled: bool,
+}
+
+fn enabled_default() -> bool {
+    true
 }
 
 /// A resolved profile: parameters substituted, `extends` applied.

@@ -114,6 +114,9 @@ pub struct AuditArgs {
     /// List passing and not-applicable controls too (text).
     #[arg(long, short)]
     pub verbose: bool,
+    /// Print the time of each phase (collect, evaluate, render) to stderr.
+    #[arg(long)]
+    pub timings: bool,
 }
 
 /// `tractorsec controls`.

@@ -261,7 +261,8 @@ fn expand_var(
             value.push('$');
             return;
         }
-        while let Some((i, _)) = it.next() {
+        // Skip `{NAME}`, up to and including the closing brace.
+        for (i, _) in it.by_ref() {
             if i >= inner_start + close {
                 break;
             }
@@ -282,12 +283,20 @@ fn expand_var(
     }
 }
 
-/// Parse one GRUB defaults file (`/etc/default/grub` or a `grub.d/*.cfg`),
-/// adding its assignments to `vars` so later files override and can refer to
-/// earlier values (`GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT x"`).
-/// Lines that are not assignments are skipped; an unterminated quote is an
-/// error.
-pub fn parse_grub(
+/// Parse one GRUB defaults file (`/etc/default/grub` or a `grub.d/*.cfg`)
+/// on its own into its variables. Lines that are not assignments (shell
+/// statements) are skipped; an unterminated quote is an error naming the
+/// line.
+pub fn parse_grub(text: &str, file: &str) -> Result<BTreeMap<String, String>, ParseError> {
+    let mut vars = BTreeMap::new();
+    parse_grub_into(text, file, &mut vars)?;
+    Ok(vars)
+}
+
+/// Like [`parse_grub`], adding to the variables of the files read before,
+/// so later files override them and can refer to them
+/// (`GRUB_CMDLINE_LINUX_DEFAULT="$GRUB_CMDLINE_LINUX_DEFAULT x"`).
+pub fn parse_grub_into(
     text: &str,
     file: &str,
     vars: &mut BTreeMap<String, String>,
@@ -424,7 +433,7 @@ fn offline_cmdline(root: &Root) -> Result<Cmdline, FactError> {
     let mut vars = BTreeMap::new();
     let mut seen = false;
     if let Some(text) = root.read_optional(main)? {
-        parse_grub(&text, main, &mut vars).map_err(|e| FactError::malformed(main, &e))?;
+        parse_grub_into(&text, main, &mut vars).map_err(|e| FactError::malformed(main, &e))?;
         seen = true;
     }
     let dropins = "/etc/default/grub.d";
@@ -437,7 +446,7 @@ fn offline_cmdline(root: &Root) -> Result<Cmdline, FactError> {
             continue;
         }
         let text = root.read_to_string(&path)?;
-        parse_grub(&text, &path, &mut vars).map_err(|e| FactError::malformed(&path, &e))?;
+        parse_grub_into(&text, &path, &mut vars).map_err(|e| FactError::malformed(&path, &e))?;
         seen = true;
     }
     if !seen {
@@ -510,11 +519,10 @@ mod tests {
 
     #[test]
     fn grub_dropin_overrides_and_expands_earlier_value() {
-        let mut vars = BTreeMap::new();
         let main = "GRUB_DEFAULT=0\nGRUB_TIMEOUT=5\nGRUB_DISTRIBUTOR=`lsb_release -i -s 2> /dev/null || echo Debian`\nGRUB_CMDLINE_LINUX_DEFAULT=\"quiet\"\nGRUB_CMDLINE_LINUX=\"\"\n#GRUB_TERMINAL=console\n";
-        parse_grub(main, "/etc/default/grub", &mut vars).unwrap();
+        let mut vars = parse_grub(main, "/etc/default/grub").unwrap();
         let cloud = "# Cloud Image specific Grub settings\nGRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT console=tty1 console=ttyS0\"\nGRUB_CMDLINE_LINUX='init_on_free=1 lockdown=integrity'\n";
-        parse_grub(
+        parse_grub_into(
             cloud,
             "/etc/default/grub.d/50-cloudimg-settings.cfg",
             &mut vars,
@@ -528,20 +536,17 @@ mod tests {
 
     #[test]
     fn grub_skips_shell_statements_and_joins_multiline_quotes() {
-        let mut vars = BTreeMap::new();
         let text = "if [ -f /x ]; then\n  . /x\nfi\nexport GRUB_CMDLINE_LINUX=\"a=1 \\\n b=2\nc\"\nGRUB_CMDLINE_LINUX_DEFAULT=${GRUB_CMDLINE_LINUX}\n";
-        parse_grub(text, "g", &mut vars).unwrap();
+        let vars = parse_grub(text, "g").unwrap();
         assert_eq!(vars["GRUB_CMDLINE_LINUX"], "a=1  b=2\nc");
         assert_eq!(vars["GRUB_CMDLINE_LINUX_DEFAULT"], "a=1  b=2\nc");
     }
 
     #[test]
     fn grub_unterminated_quote_names_file_and_line() {
-        let mut vars = BTreeMap::new();
         let err = parse_grub(
             "GRUB_TIMEOUT=5\n\nGRUB_CMDLINE_LINUX=\"quiet\n",
             "/etc/default/grub",
-            &mut vars,
         )
         .unwrap_err();
         assert_eq!((err.file.as_str(), err.line), ("/etc/default/grub", 3));

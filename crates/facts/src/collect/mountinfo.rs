@@ -3,6 +3,7 @@
 use crate::error::{FactError, ParseError};
 use crate::model::{Mount, Source};
 use crate::root::Root;
+use std::collections::BTreeSet;
 
 /// Undo the kernel's octal escapes (`\040` space, `\011` tab, `\012`
 /// newline, `\134` backslash); anything else is kept as written.
@@ -69,10 +70,11 @@ pub fn parse(text: &str, file: &str) -> Result<Vec<Mount>, ParseError> {
             return Err(err("expected major:minor"));
         }
         let mut merged: Vec<String> = Vec::new();
+        let mut seen = BTreeSet::new();
         let super_options = rest.first().copied().unwrap_or("");
         for opt in options.split(',').chain(super_options.split(',')) {
             let opt = unescape(opt);
-            if !opt.is_empty() && !merged.contains(&opt) {
+            if !opt.is_empty() && seen.insert(opt.clone()) {
                 merged.push(opt);
             }
         }

@@ -5,6 +5,7 @@ use crate::error::{FactError, FactErrorKind, ParseError};
 use crate::model::{Listener, Process, Source};
 use crate::root::{Root, join};
 use std::collections::{BTreeMap, BTreeSet};
+use std::fs;
 use std::net::{Ipv4Addr, Ipv6Addr};
 
 /// The socket tables read, with their protocol names.
@@ -142,15 +143,20 @@ fn owners(root: &Root, wanted: &BTreeSet<u64>) -> BTreeMap<u64, Process> {
     pids.sort_unstable();
     for pid in pids {
         let dir = format!("/proc/{pid}");
-        let Ok(fds) = root.read_dir(&join(&dir, "fd")) else {
+        // Resolve the fd directory once; its entries are links read, never
+        // followed, so the scan stays beneath the root.
+        let Ok(fd_dir) = root.resolve(&join(&dir, "fd")) else {
+            continue;
+        };
+        let Ok(fds) = fs::read_dir(&fd_dir) else {
             continue;
         };
         let mut name: Option<String> = None;
-        for fd in fds {
-            let Ok(target) = root.read_link(&format!("{dir}/fd/{fd}")) else {
+        for fd in fds.flatten() {
+            let Ok(target) = fs::read_link(fd.path()) else {
                 continue;
             };
-            let Some(inode) = socket_inode(&target) else {
+            let Some(inode) = target.to_str().and_then(socket_inode) else {
                 continue;
             };
             if !wanted.contains(&inode) || found.contains_key(&inode) {

@@ -1,8 +1,10 @@
 //! Live kernel parameters under `/proc/sys`.
 //!
-//! Every readable regular file is read once (no processes spawned). Names
-//! follow `sysctl -a`: path separators become dots and a dot inside a path
-//! component (a VLAN interface `eth0.100`) becomes a slash.
+//! Every readable regular file is read once, by a few threads sharing a
+//! queue of directories (no processes spawned); `vm.stat_refresh` is
+//! skipped, as reading it flushes per-CPU counters and gives no value.
+//! Names follow `sysctl -a`: path separators become dots and a dot inside a
+//! path component (a VLAN interface `eth0.100`) becomes a slash.
 
 use crate::error::{FactError, ParseError};
 use crate::model::{Source, Sysctl};
@@ -10,7 +12,8 @@ use crate::root::Root;
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{self, Read};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::sync::{Condvar, Mutex, MutexGuard, PoisonError};
 
 /// The dotted sysctl name of a path relative to `/proc/sys`
 /// (`net/ipv4/conf/eth0.100/rp_filter` → `net.ipv4.conf.eth0/100.rp_filter`).
@@ -77,14 +80,112 @@ fn collect_inner(root: &Root) -> Result<Sysctl, FactError> {
     let top = "/proc/sys";
     root.require_runtime(top)?;
     let base = root.resolve(top)?;
-    let entries = fs::read_dir(&base).map_err(|e| FactError::io(top, &e))?;
+    fs::read_dir(&base).map_err(|e| FactError::io(top, &e))?;
+    // Each value costs a few syscalls; walk and read on a few threads that
+    // share a queue of directories.
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, MAX_THREADS);
+    let work = Work {
+        state: Mutex::new(WorkState {
+            dirs: vec![(String::new(), base)],
+            busy: 0,
+        }),
+        ready: Condvar::new(),
+    };
+    let results: Vec<Found> = std::thread::scope(|s| {
+        let helpers: Vec<_> = (1..threads).map(|_| s.spawn(|| worker(&work))).collect();
+        let mut all = worker(&work);
+        for h in helpers {
+            all.extend(h.join().unwrap_or_default());
+        }
+        all
+    });
     let mut out = Sysctl::default();
-    let mut buf = Vec::with_capacity(8192);
-    walk_entries(entries, "", &mut buf, &mut out);
+    for (key, result) in results {
+        match result {
+            Ok(value) => out.values.insert(key, value),
+            Err(why) => out.unreadable.insert(key, why),
+        };
+    }
     Ok(out)
 }
 
-fn walk_entries(entries: fs::ReadDir, prefix: &str, buf: &mut Vec<u8>, out: &mut Sysctl) {
+/// At most this many threads walk `/proc/sys`.
+const MAX_THREADS: usize = 8;
+
+/// Files skipped: reading them has a side effect and gives no value.
+const SKIP: &[&str] = &["vm.stat_refresh"];
+
+/// A name and its value, or why it could not be read.
+type Found = (String, Result<String, String>);
+
+/// Directories still to walk, shared by the threads.
+struct Work {
+    state: Mutex<WorkState>,
+    ready: Condvar,
+}
+
+struct WorkState {
+    /// (name prefix, host path) of directories not yet listed.
+    dirs: Vec<(String, PathBuf)>,
+    /// Threads listing a directory now (they may queue more).
+    busy: usize,
+}
+
+fn lock(m: &Mutex<WorkState>) -> MutexGuard<'_, WorkState> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Take directories from the queue until it is empty and no thread can add
+/// more; list each, queue its subdirectories and read its files.
+fn worker(work: &Work) -> Vec<Found> {
+    let mut found = Vec::new();
+    let mut buf = vec![0u8; READ_CHUNK];
+    let mut subdirs = Vec::new();
+    loop {
+        let (prefix, dir) = {
+            let mut st = lock(&work.state);
+            loop {
+                if let Some(next) = st.dirs.pop() {
+                    st.busy += 1;
+                    break next;
+                }
+                if st.busy == 0 {
+                    work.ready.notify_all();
+                    return found;
+                }
+                st = work.ready.wait(st).unwrap_or_else(PoisonError::into_inner);
+            }
+        };
+        walk_dir(&prefix, &dir, &mut subdirs, &mut buf, &mut found);
+        let mut st = lock(&work.state);
+        st.busy -= 1;
+        let wake = !subdirs.is_empty() || st.busy == 0;
+        st.dirs.append(&mut subdirs);
+        drop(st);
+        if wake {
+            work.ready.notify_all();
+        }
+    }
+}
+
+/// List one directory: queue its subdirectories, read its regular files.
+fn walk_dir(
+    prefix: &str,
+    dir: &Path,
+    subdirs: &mut Vec<(String, PathBuf)>,
+    buf: &mut Vec<u8>,
+    found: &mut Vec<Found>,
+) {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) => {
+            found.push((prefix.to_string(), Err(reason(dir, &e))));
+            return;
+        }
+    };
     for entry in entries.flatten() {
         let name = entry.file_name();
         let component = name.to_string_lossy().replace('.', "/");
@@ -94,28 +195,50 @@ fn walk_entries(entries: fs::ReadDir, prefix: &str, buf: &mut Vec<u8>, out: &mut
             format!("{prefix}.{component}")
         };
         let Ok(ft) = entry.file_type() else { continue };
-        let path = entry.path();
         if ft.is_dir() {
-            match fs::read_dir(&path) {
-                Ok(sub) => walk_entries(sub, &key, buf, out),
-                Err(e) => {
-                    out.unreadable.insert(key, reason(&path, &e));
-                }
-            }
-        } else if ft.is_file() {
-            buf.clear();
-            match fs::File::open(&path).and_then(|mut f| f.read_to_end(buf)) {
-                Ok(_) => {
-                    let value = match std::str::from_utf8(buf) {
+            subdirs.push((key, entry.path()));
+        } else if ft.is_file() && !SKIP.contains(&key.as_str()) {
+            let path = entry.path();
+            let result = match read_value(&path, buf) {
+                Ok(len) => {
+                    let bytes = buf.get(..len).unwrap_or_default();
+                    Ok(match std::str::from_utf8(bytes) {
                         Ok(s) => normalize_value(s),
-                        Err(_) => normalize_value(&String::from_utf8_lossy(buf)),
-                    };
-                    out.values.insert(key, value);
+                        Err(_) => normalize_value(&String::from_utf8_lossy(bytes)),
+                    })
                 }
-                Err(e) => {
-                    out.unreadable.insert(key, reason(&path, &e));
-                }
-            }
+                Err(e) => Err(reason(&path, &e)),
+            };
+            found.push((key, result));
+        }
+    }
+}
+
+/// First read size; larger values grow the buffer.
+const READ_CHUNK: usize = 4096;
+
+/// Read a small file into `buf`, returning its length: open and read only
+/// (no `fstat` size probe), and a read shorter than asked is taken as the
+/// end, as procfs returns a whole value in one read.
+fn read_value(path: &Path, buf: &mut Vec<u8>) -> io::Result<usize> {
+    let mut file = fs::File::open(path)?;
+    let mut len = 0;
+    loop {
+        if len >= buf.len() {
+            let grown = buf.len().max(READ_CHUNK) * 2;
+            buf.resize(grown, 0);
+        }
+        let Some(space) = buf.get_mut(len..) else {
+            return Ok(len);
+        };
+        let n = match file.read(space) {
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        len += n;
+        if n == 0 || len < buf.len() {
+            return Ok(len);
         }
     }
 }

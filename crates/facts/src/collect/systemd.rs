@@ -301,6 +301,10 @@ fn read_unit_file(
     if meta.file_type().is_char_device() || (meta.is_file() && meta.len() == 0) {
         return Ok(FileState::Masked);
     }
+    if !meta.is_file() {
+        // A directory or other odd entry with a unit's name defines nothing.
+        return Ok(FileState::Unit(UnitFile::default()));
+    }
     let text = root.read_to_string(path)?;
     let unit = parse_unit(&text, path).map_err(|e| FactError::malformed(path, &e))?;
     Ok(if alias {

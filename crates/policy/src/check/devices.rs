@@ -84,7 +84,7 @@ pub(super) fn nvidia_param(facts: &Facts, name: &str, expect: &Matcher) -> Outco
         Ok(params) => {
             let value = params.get(name).map(String::as_str);
             let observed = format!("{name}: {}", value.unwrap_or("absent"));
-            Outcome::judge(expect, Subject::Scalar(value), observed, evidence)
+            Outcome::judge(expect, Subject::Scalar(value), observed, evidence).about(name, ": ")
         }
         Err(e) => Outcome::missing(e),
     }

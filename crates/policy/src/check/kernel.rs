@@ -46,6 +46,7 @@ pub(super) fn sysctl(facts: &Facts, key: &str, expect: &Matcher, kconfig: &[Stri
         format!("{key} does not exist on this kernel"),
         evidence,
     )
+    .about(key, " = ")
 }
 
 pub(super) fn sysctl_persisted(ctx: &Context<'_>) -> Outcome {
@@ -56,8 +57,13 @@ pub(super) fn sysctl_persisted(ctx: &Context<'_>) -> Outcome {
     let live = ctx.facts.sysctl.ok();
     let mut missing = Vec::new();
     let mut checked = 0;
-    for control in &ctx.profile.controls {
-        for (key, expect) in control.check.sysctl_checks() {
+    let mut seen = std::collections::BTreeSet::new();
+    let active = ctx.profile.controls.iter().filter(|c| c.enabled);
+    for control in active {
+        for (key, expect) in control.check.persisted_sysctls() {
+            if !seen.insert(key) {
+                continue;
+            }
             if let Some(live) = live {
                 let Some(value) = live.values.get(key) else {
                     continue;
@@ -123,6 +129,7 @@ pub(super) fn kconfig(facts: &Facts, options: &[String], expect: &Matcher) -> Ou
         None => format!("CONFIG_{option} absent"),
     };
     Outcome::judge(expect, Subject::Scalar(value), observed, evidence)
+        .about(&format!("CONFIG_{option}"), " = ")
 }
 
 pub(super) fn cmdline(facts: &Facts, param: &str, expect: &Matcher) -> Outcome {
@@ -130,6 +137,12 @@ pub(super) fn cmdline(facts: &Facts, param: &str, expect: &Matcher) -> Outcome {
         Ok(k) => k,
         Err(e) => return Outcome::missing_required(e),
     };
+    if kernel.cmdline.source.is_empty() {
+        return Outcome::not_applicable(
+            "no kernel command line: offline image without /etc/kernel/cmdline or /etc/default/grub",
+            Vec::new(),
+        );
+    }
     let evidence = vec![kernel.cmdline.source.clone()];
     let value = kernel
         .cmdline
@@ -143,7 +156,7 @@ pub(super) fn cmdline(facts: &Facts, param: &str, expect: &Matcher) -> Outcome {
         Some(v) => format!("{param}={v}"),
         None => format!("{param} absent"),
     };
-    Outcome::judge(expect, Subject::Scalar(value), observed, evidence)
+    Outcome::judge(expect, Subject::Scalar(value), observed, evidence).about(param, ": ")
 }
 
 /// Whether an `install` command makes loading fail or do nothing.

@@ -40,6 +40,10 @@ pub enum Check {
         /// kconfig options that provide the key.
         #[serde(default)]
         kconfig: Vec<String>,
+        /// Whether `kernel.sysctl.persisted` requires it in sysctl.d (false
+        /// for read-only state and for values that must be set late in boot).
+        #[serde(default = "yes")]
+        persist: bool,
     },
     /// Every live sysctl control of the profile that passes is also set,
     /// to a passing value, in the persisted configuration.
@@ -250,6 +254,7 @@ impl Check {
                 key,
                 expect,
                 kconfig,
+                ..
             } => kernel::sysctl(facts, key, expect, kconfig),
             Check::SysctlPersisted {} => kernel::sysctl_persisted(ctx),
             Check::Kconfig { option, expect } => kernel::kconfig(facts, option, expect),
@@ -308,14 +313,25 @@ impl Check {
         }
     }
 
-    /// Every sysctl key this check reads live.
-    pub fn sysctl_checks(&self) -> Vec<(&str, &Matcher)> {
+    /// Every sysctl key this check reads live that must also be persisted.
+    pub fn persisted_sysctls(&self) -> Vec<(&str, &Matcher)> {
         match self {
-            Check::Sysctl { key, expect, .. } => vec![(key.as_str(), expect)],
-            Check::All(cs) | Check::Any(cs) => cs.iter().flat_map(|c| c.sysctl_checks()).collect(),
+            Check::Sysctl {
+                key,
+                expect,
+                persist: true,
+                ..
+            } => vec![(key.as_str(), expect)],
+            Check::All(cs) | Check::Any(cs) => {
+                cs.iter().flat_map(|c| c.persisted_sysctls()).collect()
+            }
             _ => Vec::new(),
         }
     }
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// Match a glob with `*`, `?` and `[…]` classes (ranges, `!`/`^` negation)

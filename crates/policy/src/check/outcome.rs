@@ -98,6 +98,14 @@ impl Outcome {
         }
     }
 
+    /// Name what the expectation is about (`kernel.kptr_restrict = 2`).
+    pub fn about(mut self, subject: &str, sep: &str) -> Outcome {
+        if !self.expected.is_empty() {
+            self.expected = format!("{subject}{sep}{}", self.expected);
+        }
+        self
+    }
+
     /// Every outcome holds: fail beats error beats pass; all N/A is N/A.
     pub fn all(parts: Vec<Outcome>) -> Outcome {
         Outcome::combine(parts, "and", &[Status::Fail, Status::Error, Status::Pass])

@@ -28,6 +28,7 @@ pub(super) fn sshd(facts: &Facts, key: &str, default: Option<&str>, expect: &Mat
         observed,
         evidence,
     )
+    .about(key, " ")
 }
 
 fn systemd(facts: &Facts) -> Result<&Systemd, Outcome> {
@@ -360,4 +361,5 @@ pub(super) fn journald(
         observed,
         evidence,
     )
+    .about(key, "=")
 }

@@ -4,6 +4,7 @@ use crate::cli::{AuditArgs, FailOn, Format};
 use anyhow::{Context, Result};
 use std::io::IsTerminal;
 use std::process::ExitCode;
+use std::time::Instant;
 use tractorsec_policy::{Profile, Severity, Waivers, evaluate_with};
 use tractorsec_report::{Report, TextOptions, render_json, render_text};
 
@@ -18,12 +19,15 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             Waivers::parse(&path.display().to_string(), &text, &profile)?
         }
     };
+    let mut clock = Clock::new(args.timings);
     let facts = match &args.source.facts {
         Some(path) => super::load_facts(path)?,
         None => tractorsec_facts::collect::collect(&super::open_root(args.source.root.as_deref())?),
     };
+    clock.lap("collect");
     let today = tractorsec_facts::collect::time::today();
     let findings = evaluate_with(&profile, &facts, &waivers, &today);
+    clock.lap("evaluate");
     let report = Report::new(&facts, findings);
     let text = match args.format {
         Format::Json => render_json(&report),
@@ -40,6 +44,7 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
             )
         }
     };
+    clock.lap("render");
     crate::output::emit(args.out.as_deref(), &text)?;
     let threshold = match args.fail_on {
         FailOn::Info => Some(Severity::Info),
@@ -60,4 +65,27 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// Phase timings for `--timings`, printed to stderr.
+struct Clock {
+    last: Option<Instant>,
+}
+
+impl Clock {
+    fn new(on: bool) -> Clock {
+        Clock {
+            last: on.then(Instant::now),
+        }
+    }
+
+    fn lap(&mut self, phase: &str) {
+        if let Some(last) = self.last {
+            eprintln!(
+                "timing {phase} {:.3} ms",
+                last.elapsed().as_secs_f64() * 1000.0
+            );
+            self.last = Some(Instant::now());
+        }
+    }
 }

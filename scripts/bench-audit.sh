@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark: a full `tractorsec audit` of this host (built-in
+# tractoros profile) against `lynis audit system --quick`, plus the time to
+# evaluate a stored snapshot. Prints medians and the ratio.
+#
+#   bash scripts/bench-audit.sh [RUNS] [LYNIS_RUNS]
+#
+# Needs root for a full audit (as in production); installs lynis and
+# hyperfine from Debian when missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${1:-30}
+LYNIS_RUNS=${2:-3}
+for p in lynis hyperfine; do
+  command -v "$p" >/dev/null || { apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$p"; }
+done
+cargo build --release --quiet -p tractorsec
+BIN=target/release/tractorsec
+WORK=$(mktemp -d)
+trap 'rm -rf "$WORK"' EXIT
+
+median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2}'; }
+
+"$BIN" audit --fail-on never > /dev/null  # warm the page cache
+hyperfine --style none --warmup 3 --runs "$RUNS" --export-json "$WORK/ts.json" \
+  "$BIN audit --fail-on never --format json --out $WORK/report.json" > /dev/null
+ts_ms=$(python3 -c "import json,statistics;r=json.load(open('$WORK/ts.json'))['results'][0];print(round(statistics.median(r['times'])*1000,2))")
+controls=$(python3 -c "import json;print(len(json.load(open('$WORK/report.json'))['findings']))")
+
+"$BIN" facts --out "$WORK/facts.json"
+for _ in $(seq "$RUNS"); do
+  "$BIN" audit --facts "$WORK/facts.json" --fail-on never --timings --format json --out "$WORK/r2.json" 2>&1 >/dev/null \
+    | awk '/^timing evaluate/ {print $3}'
+done > "$WORK/eval.txt"
+eval_ms=$(median < "$WORK/eval.txt")
+hyperfine --style none --warmup 3 --runs "$RUNS" --export-json "$WORK/snap.json" \
+  "$BIN audit --facts $WORK/facts.json --fail-on never --format json --out $WORK/r3.json" > /dev/null
+snap_ms=$(python3 -c "import json,statistics;r=json.load(open('$WORK/snap.json'))['results'][0];print(round(statistics.median(r['times'])*1000,2))")
+
+lynis_times=()
+for _ in $(seq "$LYNIS_RUNS"); do
+  s=$(date +%s.%N)
+  lynis audit system --quick --no-colors --logfile "$WORK/lynis.log" --report-file "$WORK/lynis.dat" > /dev/null 2>&1 || true
+  e=$(date +%s.%N)
+  lynis_times+=("$(echo "($e - $s) * 1000" | bc -l)")
+done
+lynis_ms=$(printf '%s\n' "${lynis_times[@]}" | median)
+lynis_tests=$(grep -c '^tests_executed\|^test' "$WORK/lynis.dat" 2>/dev/null || true)
+lynis_run=$(awk -F= '/^tests_executed=/ {print gsub(/\|/,"|",$2)}' "$WORK/lynis.dat" 2>/dev/null || echo "?")
+
+printf '%-48s %12s\n' "measurement" "median"
+printf '%-48s %10.2f ms\n' "tractorsec audit, live host ($controls controls)" "$ts_ms"
+printf '%-48s %10.2f ms\n' "lynis audit system --quick ($lynis_run tests run)" "$lynis_ms"
+printf '%-48s %10.0fx\n' "ratio lynis / tractorsec" "$(echo "$lynis_ms / $ts_ms" | bc -l)"
+printf '%-48s %10.3f ms\n' "evaluate a stored snapshot (in process)" "$eval_ms"
+printf '%-48s %10.2f ms\n' "audit --facts FILE, whole process" "$snap_ms"
+: "${lynis_tests}"
