@@ -9,6 +9,7 @@ pub mod collect;
 mod error;
 mod model;
 mod root;
+pub mod text;
 
 pub use error::{FactError, FactErrorKind, ParseError};
 pub use model::*;

@@ -3,7 +3,6 @@
 use crate::error::{FactError, FactErrorKind, ParseError};
 use crate::model::{Audit, Source};
 use crate::root::{Root, join};
-use std::cmp::Ordering;
 
 /// Rule fragments merged by `augenrules`.
 pub const RULES_D: &str = "/etc/audit/rules.d";
@@ -22,48 +21,6 @@ pub fn parse(text: &str, _file: &str) -> Result<Vec<String>, ParseError> {
         .collect())
 }
 
-/// Order names like `ls -v` (which `augenrules` uses): runs of digits
-/// compare as numbers, the rest byte-wise.
-pub fn version_cmp(a: &str, b: &str) -> Ordering {
-    let (mut a, mut b) = (a.as_bytes(), b.as_bytes());
-    loop {
-        match (a.first(), b.first()) {
-            (None, None) => return Ordering::Equal,
-            (None, Some(_)) => return Ordering::Less,
-            (Some(_), None) => return Ordering::Greater,
-            (Some(x), Some(y)) if x.is_ascii_digit() && y.is_ascii_digit() => {
-                let (da, ra) = split_digits(a);
-                let (db, rb) = split_digits(b);
-                let (ta, tb) = (trim_zeros(da), trim_zeros(db));
-                let by_value = ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb));
-                if by_value != Ordering::Equal {
-                    return by_value;
-                }
-                (a, b) = (ra, rb);
-            }
-            (Some(x), Some(y)) => {
-                if x != y {
-                    return x.cmp(y);
-                }
-                (a, b) = (
-                    a.get(1..).unwrap_or_default(),
-                    b.get(1..).unwrap_or_default(),
-                );
-            }
-        }
-    }
-}
-
-fn split_digits(s: &[u8]) -> (&[u8], &[u8]) {
-    let n = s.iter().take_while(|c| c.is_ascii_digit()).count();
-    s.split_at(n.min(s.len()))
-}
-
-fn trim_zeros(s: &[u8]) -> &[u8] {
-    let n = s.iter().take_while(|&&c| c == b'0').count();
-    s.get(n..).unwrap_or_default()
-}
-
 /// Read the audit rules of the root: the `rules.d` fragments when there
 /// are any, else `audit.rules`.
 pub fn collect(root: &Root) -> Source<Audit> {
@@ -77,7 +34,7 @@ fn collect_inner(root: &Root) -> Result<Audit, FactError> {
         .filter(|n| n.ends_with(".rules") && !n.starts_with('.'))
         .filter(|n| root.metadata(&join(RULES_D, n)).is_ok_and(|m| m.is_file()))
         .collect();
-    fragments.sort_by(|a, b| version_cmp(a, b));
+    fragments.sort_by(|a, b| crate::text::version_cmp(a, b));
     let files: Vec<String> = if fragments.is_empty() {
         if !root.exists(AUDIT_RULES) {
             return Err(FactError::new(
@@ -131,7 +88,7 @@ mod tests {
             "9-early.rules",
             "30-stig.rules",
         ];
-        names.sort_by(|a, b| version_cmp(a, b));
+        names.sort_by(|a, b| crate::text::version_cmp(a, b));
         assert_eq!(
             names,
             [
@@ -141,8 +98,14 @@ mod tests {
                 "99-finalize.rules"
             ]
         );
-        assert_eq!(version_cmp("a01", "a1"), Ordering::Equal);
-        assert_eq!(version_cmp("a", "a1"), Ordering::Less);
+        assert_eq!(
+            crate::text::version_cmp("a01", "a1"),
+            std::cmp::Ordering::Equal
+        );
+        assert_eq!(
+            crate::text::version_cmp("a", "a1"),
+            std::cmp::Ordering::Less
+        );
     }
 
     #[test]

@@ -8,7 +8,6 @@
 use crate::error::{FactError, ParseError};
 use crate::model::{Cmdline, CmdlineParam, Kernel, Source};
 use crate::root::{Root, join};
-use std::cmp::Ordering;
 use std::collections::BTreeMap;
 
 /// Parse a kernel command line into parameters, as the kernel splits it.
@@ -324,51 +323,6 @@ pub fn grub_cmdline(vars: &BTreeMap<String, String>) -> String {
         .join(" ")
 }
 
-/// Compare two kernel versions like `sort -V`: digit runs numerically,
-/// other runs as text.
-pub fn compare_versions(a: &str, b: &str) -> Ordering {
-    let (mut a, mut b) = (a, b);
-    loop {
-        match (a.is_empty(), b.is_empty()) {
-            (true, true) => return Ordering::Equal,
-            (true, false) => return Ordering::Less,
-            (false, true) => return Ordering::Greater,
-            _ => {}
-        }
-        let (ca, ra) = chunk(a);
-        let (cb, rb) = chunk(b);
-        let ord = match (is_number(ca), is_number(cb)) {
-            (true, true) => {
-                let (ta, tb) = (ca.trim_start_matches('0'), cb.trim_start_matches('0'));
-                ta.len().cmp(&tb.len()).then_with(|| ta.cmp(tb))
-            }
-            (true, false) => Ordering::Greater,
-            (false, true) => Ordering::Less,
-            (false, false) => ca.cmp(cb),
-        };
-        if ord != Ordering::Equal {
-            return ord;
-        }
-        a = ra;
-        b = rb;
-    }
-}
-
-fn is_number(s: &str) -> bool {
-    s.bytes().next().is_some_and(|b| b.is_ascii_digit())
-}
-
-/// Split off the leading run of digits or of non-digits.
-fn chunk(s: &str) -> (&str, &str) {
-    let digits = is_number(s);
-    let end = s
-        .char_indices()
-        .find(|(_, c)| c.is_ascii_digit() != digits)
-        .map(|(i, _)| i)
-        .unwrap_or(s.len());
-    s.split_at(end)
-}
-
 /// Read the kernel release and command line beneath `root`.
 pub fn collect(root: &Root) -> Source<Kernel> {
     collect_inner(root).into()
@@ -417,7 +371,9 @@ fn newest_installed_release(root: &Root) -> Result<Option<String>, FactError> {
             }
         }
     }
-    Ok(found.into_iter().max_by(|a, b| compare_versions(a, b)))
+    Ok(found
+        .into_iter()
+        .max_by(|a, b| crate::text::version_cmp(a, b)))
 }
 
 /// `/etc/kernel/cmdline`, else GRUB's defaults; an empty [`Cmdline`] (with
@@ -555,12 +511,21 @@ mod tests {
     #[test]
     fn versions_compare_numerically() {
         assert_eq!(
-            compare_versions("6.1.0-13-amd64", "6.1.0-9-amd64"),
-            Ordering::Greater
+            crate::text::version_cmp("6.1.0-13-amd64", "6.1.0-9-amd64"),
+            std::cmp::Ordering::Greater
         );
-        assert_eq!(compare_versions("5.15.0", "6.1.0"), Ordering::Less);
-        assert_eq!(compare_versions("6.10.2", "6.9.12"), Ordering::Greater);
-        assert_eq!(compare_versions("6.1.0", "6.1.0"), Ordering::Equal);
+        assert_eq!(
+            crate::text::version_cmp("5.15.0", "6.1.0"),
+            std::cmp::Ordering::Less
+        );
+        assert_eq!(
+            crate::text::version_cmp("6.10.2", "6.9.12"),
+            std::cmp::Ordering::Greater
+        );
+        assert_eq!(
+            crate::text::version_cmp("6.1.0", "6.1.0"),
+            std::cmp::Ordering::Equal
+        );
     }
 
     #[test]

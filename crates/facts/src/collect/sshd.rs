@@ -75,40 +75,10 @@ fn strip_comment(value: &str) -> &str {
     value
 }
 
-/// Shell-style match of `name` against `pattern` with `*` and `?` (no
-/// character classes). A leading `.` in `name` is only matched literally,
-/// as glob(3) does.
+/// Shell-style match of an Include glob component: a leading `.` in `name`
+/// is only matched literally, as glob(3) does.
 pub fn glob_match(pattern: &str, name: &str) -> bool {
-    if name.starts_with('.') && !pattern.starts_with('.') {
-        return false;
-    }
-    let p: Vec<char> = pattern.chars().collect();
-    let n: Vec<char> = name.chars().collect();
-    let (mut pi, mut ni) = (0usize, 0usize);
-    // Position after the last `*` and the name position it is retried from.
-    let mut star: Option<(usize, usize)> = None;
-    while ni < n.len() {
-        match p.get(pi) {
-            Some('*') => {
-                star = Some((pi + 1, ni));
-                pi += 1;
-            }
-            Some(&c) if c == '?' || Some(&c) == n.get(ni) => {
-                pi += 1;
-                ni += 1;
-            }
-            _ => match star {
-                Some((after, from)) => {
-                    pi = after;
-                    ni = from + 1;
-                    star = Some((after, from + 1));
-                }
-                None => return false,
-            },
-        }
-    }
-    p.get(pi..)
-        .is_some_and(|rest| rest.iter().all(|&c| c == '*'))
+    (!name.starts_with('.') || pattern.starts_with('.')) && crate::text::glob_match(pattern, name)
 }
 
 fn has_wildcard(s: &str) -> bool {

@@ -13,6 +13,7 @@ mod services;
 use crate::matcher::{Matcher, Pattern};
 pub use outcome::{Context, Outcome};
 use serde::{Deserialize, Serialize};
+pub use tractorsec_facts::text::glob_match;
 use tractorsec_facts::{DevKind, Facts};
 
 /// A module that must not be loadable, and the kconfig option that builds it.
@@ -332,61 +333,4 @@ impl Check {
 
 fn yes() -> bool {
     true
-}
-
-/// Match a glob with `*`, `?` and `[…]` classes (ranges, `!`/`^` negation)
-/// against the whole text.
-pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let p: Vec<char> = pattern.chars().collect();
-    let t: Vec<char> = text.chars().collect();
-    glob_at(&p, &t)
-}
-
-fn glob_at(p: &[char], t: &[char]) -> bool {
-    match p.first() {
-        None => t.is_empty(),
-        Some('*') => (0..=t.len()).any(|i| glob_at(&p[1..], &t[i..])),
-        Some('?') => !t.is_empty() && glob_at(&p[1..], &t[1..]),
-        Some('[') => {
-            let Some(c) = t.first() else { return false };
-            let Some(close) = p.iter().skip(2).position(|x| *x == ']').map(|i| i + 2) else {
-                return c == &'[' && glob_at(&p[1..], &t[1..]);
-            };
-            let mut class = &p[1..close];
-            let negate = matches!(class.first(), Some('!') | Some('^'));
-            if negate {
-                class = &class[1..];
-            }
-            let mut hit = false;
-            let mut i = 0;
-            while i < class.len() {
-                if i + 2 < class.len() && class[i + 1] == '-' {
-                    hit |= class[i] <= *c && *c <= class[i + 2];
-                    i += 3;
-                } else {
-                    hit |= class[i] == *c;
-                    i += 1;
-                }
-            }
-            hit != negate && glob_at(&p[close + 1..], &t[1..])
-        }
-        Some(x) => t.first() == Some(x) && glob_at(&p[1..], &t[1..]),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::glob_match;
-
-    #[test]
-    fn glob_classes_and_stars() {
-        assert!(glob_match("/dev/nvidia[0-9]*", "/dev/nvidia0"));
-        assert!(glob_match("/dev/nvidia[0-9]*", "/dev/nvidia17"));
-        assert!(!glob_match("/dev/nvidia[0-9]*", "/dev/nvidiactl"));
-        assert!(glob_match("/dev/nvme[0-9]*n*", "/dev/nvme0n1"));
-        assert!(glob_match("*.service", "ssh.service"));
-        assert!(glob_match("getty@*", "getty@tty1.service"));
-        assert!(!glob_match("[!a]x", "ax"));
-        assert!(glob_match("[!a]x", "bx"));
-    }
 }

@@ -1,0 +1,138 @@
+//! Shared helpers for the end-to-end tests: captured-host fixtures made real
+//! (device nodes and ownership included) in a temp dir, and the binary.
+
+#![allow(dead_code)] // each test file uses a different subset
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+use tempfile::TempDir;
+
+/// `tests/fixtures` at the workspace root.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+/// The fixture host names, in report order.
+pub const HOSTS: &[&str] = &["gpu-hardened", "debian-stock", "weakened"];
+
+fn is_root() -> bool {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Uid:"))
+                .and_then(|r| r.split_whitespace().nth(1).map(|u| u == "0"))
+        })
+        .unwrap_or(false)
+}
+
+/// True when device nodes can be made; otherwise prints why the test is
+/// skipped, and panics under CI (CI must never skip silently).
+pub fn can_make_device_nodes() -> bool {
+    if is_root() {
+        return true;
+    }
+    assert!(
+        std::env::var_os("CI").is_none(),
+        "fixture hosts need root to create device nodes, and CI is set: run the tests as root"
+    );
+    eprintln!("skipping: needs root (device nodes and ownership in fixture hosts)");
+    false
+}
+
+fn run(cmd: &mut std::process::Command) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A copy of `tests/fixtures/hosts/<name>/root` in a temp dir (symlinks kept)
+/// with the device nodes of its `devnodes.txt` created (`mknod`, `chown`,
+/// `chmod`). `None` (after saying so) when not root outside CI.
+pub fn host(name: &str) -> Option<TempDir> {
+    if !can_make_device_nodes() {
+        return None;
+    }
+    let src = fixtures().join("hosts").join(name);
+    let tmp = tempfile::Builder::new()
+        .prefix(&format!("tractorsec-{name}-"))
+        .tempdir()
+        .expect("temp dir");
+    run(std::process::Command::new("cp")
+        .arg("-a")
+        .arg(src.join("root/."))
+        .arg(tmp.path()));
+    let list = std::fs::read_to_string(src.join("devnodes.txt")).expect("devnodes.txt");
+    for (i, line) in list.lines().enumerate() {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let [path, kind, major, minor, mode, uid, gid] = f[..] else {
+            panic!("devnodes.txt:{}: expected 7 fields: {line:?}", i + 1);
+        };
+        assert!(matches!(kind, "c" | "b"), "devnodes.txt:{}: kind {kind}", i + 1);
+        let rel = path.strip_prefix('/').expect("absolute device path");
+        let dest = tmp.path().join(rel);
+        std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
+        run(std::process::Command::new("mknod")
+            .arg(&dest)
+            .args([kind, major, minor]));
+        run(std::process::Command::new("chown")
+            .arg(format!("{uid}:{gid}"))
+            .arg(&dest));
+        run(std::process::Command::new("chmod").arg(mode).arg(&dest));
+    }
+    Some(tmp)
+}
+
+/// The built binary.
+pub fn tractorsec() -> Command {
+    let mut cmd = Command::cargo_bin("tractorsec").expect("binary built");
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+/// `tractorsec audit --root ROOT --format json --fail-on never [extra]`:
+/// the report and the exit code.
+pub fn audit_json(root: &Path, extra: &[&str]) -> (serde_json::Value, i32) {
+    let out = tractorsec()
+        .args(["audit", "--format", "json", "--fail-on", "never", "--root"])
+        .arg(root)
+        .args(extra)
+        .output()
+        .expect("run audit");
+    let code = out.status.code().expect("exit code");
+    assert!(
+        code == 0 || code == 1,
+        "audit failed ({code}): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "audit output is not JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    });
+    (report, code)
+}
+
+/// The findings of a report.
+pub fn findings(report: &serde_json::Value) -> &Vec<serde_json::Value> {
+    report["findings"].as_array().expect("findings array")
+}
+
+/// `id → status` of a report.
+pub fn statuses(report: &serde_json::Value) -> std::collections::BTreeMap<String, String> {
+    findings(report)
+        .iter()
+        .map(|f| {
+            (
+                f["id"].as_str().expect("id").to_string(),
+                f["status"].as_str().expect("status").to_string(),
+            )
+        })
+        .collect()
+}
