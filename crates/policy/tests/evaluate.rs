@@ -1,0 +1,206 @@
+//! Evaluation semantics on hand-built snapshots: unreadable input is never a
+//! pass, compiled-out features are not applicable, waivers expire.
+
+use serde_json::json;
+use tractorsec_facts::Facts;
+use tractorsec_policy::{Profile, Status, Waivers, evaluate_with};
+
+/// A snapshot where every source is missing with `kind`, then `patch` applied.
+fn facts(kind: &str, patch: serde_json::Value) -> Facts {
+    let missing = json!({"error": {"kind": kind, "path": "/x", "message": "missing"}});
+    let mut v = json!({
+        "schema_version": 1, "tool_version": "0", "collected_at": "2026-01-01T00:00:00Z",
+        "root": "/", "runtime": true, "privileged": true,
+    });
+    for source in [
+        "host",
+        "kernel",
+        "kconfig",
+        "sysctl",
+        "sysctl_persisted",
+        "lockdown",
+        "lsm",
+        "module_sig_enforce",
+        "modules_loaded",
+        "modprobe",
+        "cpu",
+        "mounts",
+        "dev_nodes",
+        "iommu",
+        "pci",
+        "nvidia_params",
+        "device_mapper",
+        "accounts",
+        "shadow",
+        "groups",
+        "authorized_keys",
+        "sshd",
+        "systemd",
+        "packages",
+        "listeners",
+        "audit",
+        "journald",
+    ] {
+        v[source] = missing.clone();
+    }
+    for (k, val) in patch.as_object().expect("object") {
+        v[k] = val.clone();
+    }
+    serde_json::from_value(v).expect("facts")
+}
+
+fn profile(controls: &str) -> Profile {
+    Profile::parse("test.toml", &format!("name = \"t\"\n{controls}")).expect("profile")
+}
+
+const KEXEC: &str = r#"
+[[control]]
+id = "kernel.sysctl.kexec"
+title = "t"
+section = "kernel"
+severity = "high"
+rationale = "r"
+references = ["KSPP"]
+check.sysctl = { key = "kernel.kexec_load_disabled", expect = { equals = 1 }, kconfig = ["KEXEC_CORE"] }
+fix = { hint = "h" }
+"#;
+
+fn status(p: &Profile, f: &Facts, id: &str) -> Status {
+    let findings = evaluate_with(p, f, &Waivers::default(), "2026-06-01");
+    findings
+        .findings
+        .iter()
+        .find(|x| x.id == id)
+        .expect("finding")
+        .status
+}
+
+#[test]
+fn unreadable_source_is_error_never_pass() {
+    let p = profile(KEXEC);
+    let f = facts("permission_denied", json!({}));
+    assert_eq!(status(&p, &f, "kernel.sysctl.kexec"), Status::Error);
+}
+
+#[test]
+fn offline_root_is_not_applicable() {
+    let p = profile(KEXEC);
+    let f = facts("offline", json!({}));
+    assert_eq!(status(&p, &f, "kernel.sysctl.kexec"), Status::NotApplicable);
+}
+
+#[test]
+fn missing_sysctl_with_feature_compiled_out_is_not_applicable() {
+    let p = profile(KEXEC);
+    let sysctl = json!({"ok": {"values": {}, "unreadable": {}}});
+    let off = facts(
+        "not_present",
+        json!({"sysctl": sysctl, "kconfig": {"ok": {"source": "/boot/config", "options": {"KEXEC_CORE": "n"}}}}),
+    );
+    assert_eq!(
+        status(&p, &off, "kernel.sysctl.kexec"),
+        Status::NotApplicable
+    );
+    let on = facts(
+        "not_present",
+        json!({"sysctl": sysctl, "kconfig": {"ok": {"source": "/boot/config", "options": {"KEXEC_CORE": "y"}}}}),
+    );
+    assert_eq!(status(&p, &on, "kernel.sysctl.kexec"), Status::Fail);
+}
+
+#[test]
+fn sysctl_value_is_judged() {
+    let p = profile(KEXEC);
+    let good = facts(
+        "not_present",
+        json!({"sysctl": {"ok": {"values": {"kernel.kexec_load_disabled": "1"}, "unreadable": {}}}}),
+    );
+    let bad = facts(
+        "not_present",
+        json!({"sysctl": {"ok": {"values": {"kernel.kexec_load_disabled": "0"}, "unreadable": {}}}}),
+    );
+    assert_eq!(status(&p, &good, "kernel.sysctl.kexec"), Status::Pass);
+    assert_eq!(status(&p, &bad, "kernel.sysctl.kexec"), Status::Fail);
+}
+
+#[test]
+fn waiver_applies_until_expiry_then_fails() {
+    let p = profile(KEXEC);
+    let bad = facts(
+        "not_present",
+        json!({"sysctl": {"ok": {"values": {"kernel.kexec_load_disabled": "0"}, "unreadable": {}}}}),
+    );
+    let text = "[[waiver]]\ncontrol = \"kernel.sysctl.kexec\"\nreason = \"kdump needed\"\nowner = \"sre\"\nexpires = \"2026-06-01\"\n";
+    let waivers = Waivers::parse("w.toml", text, &p).expect("waivers");
+    let on_day = evaluate_with(&p, &bad, &waivers, "2026-06-01");
+    assert_eq!(on_day.findings[0].status, Status::Waived);
+    let after = evaluate_with(&p, &bad, &waivers, "2026-06-02");
+    assert_eq!(after.findings[0].status, Status::Fail);
+    assert!(after.findings[0].observed.contains("waiver expired"));
+}
+
+#[test]
+fn waiver_for_unknown_control_is_rejected_with_line() {
+    let p = profile(KEXEC);
+    let text = "\n[[waiver]]\ncontrol = \"kernel.nope\"\nreason = \"r\"\nowner = \"o\"\nexpires = \"2026-06-01\"\n";
+    let err = Waivers::parse("w.toml", text, &p).expect_err("unknown control");
+    assert_eq!(err.line, 3, "{err}");
+    assert!(err.to_string().starts_with("w.toml:3:"), "{err}");
+}
+
+#[test]
+fn profile_errors_name_file_and_line() {
+    let text = "name = \"t\"\n\n[[control]]\nid = \"a.b\"\ntitle = \"t\"\nsection = \"kernel\"\nseverity = \"high\"\nrationale = \"r\"\nreferences = []\ncheck.sysctl = { key = \"x\", expect = { bogus = 1 } }\nfix = { hint = \"h\" }\n";
+    let err = Profile::parse("bad.toml", text).expect_err("bad matcher");
+    assert!(err.to_string().starts_with("bad.toml:3:"), "{err}");
+    assert!(err.to_string().contains("a.b"), "{err}");
+}
+
+#[test]
+fn unknown_param_is_rejected() {
+    let text = KEXEC.replace("equals = 1", "equals = \"$nope\"");
+    let err =
+        Profile::parse("p.toml", &format!("name = \"t\"\n{text}")).expect_err("unknown param");
+    assert!(err.to_string().contains("unknown param $nope"), "{err}");
+}
+
+#[test]
+fn disabled_control_is_not_applicable() {
+    let text = KEXEC.replace(
+        "fix = { hint = \"h\" }",
+        "fix = { hint = \"h\" }\nenabled = \"$on\"",
+    );
+    let p = Profile::parse(
+        "p.toml",
+        &format!("name = \"t\"\n[params]\non = false\n{text}"),
+    )
+    .expect("profile");
+    let bad = facts(
+        "not_present",
+        json!({"sysctl": {"ok": {"values": {"kernel.kexec_load_disabled": "0"}, "unreadable": {}}}}),
+    );
+    assert_eq!(
+        status(&p, &bad, "kernel.sysctl.kexec"),
+        Status::NotApplicable
+    );
+}
+
+#[test]
+fn extends_overrides_params_and_disables_controls() {
+    let dir = tempfile_dir();
+    let child = dir.join("child.toml");
+    std::fs::write(&child, "name = \"child\"\nextends = \"tractoros\"\ndisable = [\"kernel.lockdown\"]\n[params]\nperf_event_paranoid = 2\n").unwrap();
+    let p = Profile::load(child.to_str().unwrap()).expect("child profile");
+    let base = Profile::load("tractoros").expect("base");
+    assert_eq!(p.controls.len(), base.controls.len() - 1);
+    assert!(p.control("kernel.lockdown").is_none());
+    assert_eq!(p.params["perf_event_paranoid"].as_integer(), Some(2));
+    assert_ne!(p.hash, base.hash);
+    std::fs::remove_dir_all(dir).unwrap();
+}
+
+fn tempfile_dir() -> std::path::PathBuf {
+    let d = std::env::temp_dir().join(format!("tractorsec-policy-test-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
