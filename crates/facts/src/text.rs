@@ -3,37 +3,56 @@
 use std::cmp::Ordering;
 
 /// Match a glob with `*`, `?` and `[…]` classes (ranges, `!`/`^` negation)
-/// against the whole text, in linear space and without exponential
-/// backtracking.
+/// against the whole text. To match many texts, build a [`Glob`] once.
 pub fn glob_match(pattern: &str, text: &str) -> bool {
-    let toks = tokens(pattern);
-    let t: Vec<char> = text.chars().collect();
-    let (mut pi, mut ti) = (0usize, 0usize);
-    // Token index after the last `*`, and the text index it is retried from.
-    let mut star: Option<(usize, usize)> = None;
-    while ti < t.len() {
-        match toks.get(pi) {
-            Some(Tok::Star) => {
-                star = Some((pi + 1, ti));
-                pi += 1;
-            }
-            Some(tok) if tok.matches(t[ti]) => {
-                pi += 1;
-                ti += 1;
-            }
-            _ => match star {
-                Some((sp, st)) => {
-                    pi = sp;
-                    ti = st + 1;
-                    star = Some((sp, st + 1));
-                }
-                None => return false,
-            },
+    Glob::new(pattern).matches(text)
+}
+
+/// A compiled glob pattern: matching takes linear space, allocates nothing
+/// and never backtracks exponentially.
+pub struct Glob {
+    toks: Vec<Tok>,
+}
+
+impl Glob {
+    /// Compile a pattern.
+    pub fn new(pattern: &str) -> Glob {
+        Glob {
+            toks: tokens(pattern),
         }
     }
-    toks[pi.min(toks.len())..]
-        .iter()
-        .all(|t| matches!(t, Tok::Star))
+
+    /// Whether the whole text matches.
+    pub fn matches(&self, text: &str) -> bool {
+        let toks = &self.toks;
+        let (mut pi, mut ti) = (0usize, 0usize);
+        // Token index after the last `*`, and the byte index it is retried from.
+        let mut star: Option<(usize, usize)> = None;
+        while let Some(c) = text[ti..].chars().next() {
+            match toks.get(pi) {
+                Some(Tok::Star) => {
+                    star = Some((pi + 1, ti));
+                    pi += 1;
+                }
+                Some(tok) if tok.matches(c) => {
+                    pi += 1;
+                    ti += c.len_utf8();
+                }
+                _ => match star {
+                    Some((sp, st)) => {
+                        let skip = text[st..].chars().next().map_or(1, char::len_utf8);
+                        pi = sp;
+                        ti = st + skip;
+                        star = Some((sp, ti));
+                    }
+                    None => return false,
+                },
+            }
+        }
+        toks[pi.min(toks.len())..]
+            .iter()
+            .all(|t| matches!(t, Tok::Star))
+    }
 }
 
 /// One element of a glob pattern.

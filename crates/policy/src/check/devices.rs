@@ -1,9 +1,9 @@
 //! Device checks: node permissions, IOMMU, GPU binding, NVIDIA driver, SED.
 
-use super::glob_match;
 use super::outcome::{Outcome, list_some};
 use crate::finding::Status;
 use crate::matcher::{Matcher, Subject};
+use tractorsec_facts::text::Glob;
 use tractorsec_facts::{DevClass, DevKind, Facts};
 
 pub(super) fn device_nodes(
@@ -21,9 +21,9 @@ pub(super) fn device_nodes(
     let mut bad = Vec::new();
     let mut evidence = Vec::new();
     let mut seen = 0;
+    let compiled: Vec<Glob> = globs.iter().map(|g| Glob::new(g)).collect();
     for node in nodes {
-        if kind.is_some_and(|k| k != node.kind) || !globs.iter().any(|g| glob_match(g, &node.path))
-        {
+        if kind.is_some_and(|k| k != node.kind) || !compiled.iter().any(|g| g.matches(&node.path)) {
             continue;
         }
         seen += 1;

@@ -4,6 +4,7 @@
 use super::glob_match;
 use super::outcome::{Outcome, list_some};
 use crate::matcher::{Matcher, Pattern, Subject};
+use tractorsec_facts::text::Glob;
 use tractorsec_facts::{Facts, Systemd, UnitState};
 
 pub(super) fn sshd(facts: &Facts, key: &str, default: Option<&str>, expect: &Matcher) -> Outcome {
@@ -46,11 +47,12 @@ pub(super) fn allowed(facts: &Facts, allowed: &[String]) -> Outcome {
         Ok(s) => s,
         Err(o) => return o,
     };
+    let globs: Vec<Glob> = allowed.iter().map(|a| Glob::new(a)).collect();
     let bad: Vec<String> = sd
         .units
         .iter()
         .filter(|(n, u)| u.state == UnitState::Enabled && is_service_like(n))
-        .filter(|(n, _)| !allowed.iter().any(|a| glob_match(a, n)))
+        .filter(|(n, _)| !globs.iter().any(|g| g.matches(n)))
         .map(|(n, _)| n.clone())
         .collect();
     let observed = if bad.is_empty() {
@@ -123,10 +125,11 @@ pub(super) fn packages_absent(facts: &Facts, names: &[String]) -> Outcome {
         Ok(p) => p,
         Err(e) => return Outcome::missing(e),
     };
+    let globs: Vec<Glob> = names.iter().map(|n| Glob::new(n)).collect();
     let bad: Vec<String> = pkgs
         .installed
         .iter()
-        .filter(|(n, _)| names.iter().any(|g| glob_match(g, n)))
+        .filter(|(n, _)| globs.iter().any(|g| g.matches(n)))
         .map(|(n, v)| format!("{n} {v}"))
         .collect();
     let observed = if bad.is_empty() {

@@ -73,7 +73,11 @@ pub fn host(name: &str) -> Option<TempDir> {
         let [path, kind, major, minor, mode, uid, gid] = f[..] else {
             panic!("devnodes.txt:{}: expected 7 fields: {line:?}", i + 1);
         };
-        assert!(matches!(kind, "c" | "b"), "devnodes.txt:{}: kind {kind}", i + 1);
+        assert!(
+            matches!(kind, "c" | "b"),
+            "devnodes.txt:{}: kind {kind}",
+            i + 1
+        );
         let rel = path.strip_prefix('/').expect("absolute device path");
         let dest = tmp.path().join(rel);
         std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
