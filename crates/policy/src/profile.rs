@@ -216,6 +216,9 @@ pub struct Profile {
     pub controls: Vec<Control>,
     /// SHA-256 over the profile texts of the `extends` chain.
     pub hash: String,
+    /// Params set from outside the profile texts (`--param`), not hashed:
+    /// node-specific values such as the expected profile hash.
+    pub overrides: BTreeMap<String, toml::Value>,
 }
 
 /// A profile could not be loaded.
@@ -265,6 +268,15 @@ struct Layer {
 impl Profile {
     /// Load a built-in profile by name, or a profile file by path.
     pub fn load(name_or_path: &str) -> Result<Profile, ProfileError> {
+        Profile::load_with(name_or_path, &BTreeMap::new())
+    }
+
+    /// Like [`Profile::load`], then override params that the profile
+    /// declares; the overrides are kept apart from the content hash.
+    pub fn load_with(
+        name_or_path: &str,
+        overrides: &BTreeMap<String, toml::Value>,
+    ) -> Result<Profile, ProfileError> {
         let mut layers = Vec::new();
         let mut next = Some((name_or_path.to_string(), None::<PathBuf>));
         while let Some((reference, base)) = next.take() {
@@ -278,7 +290,7 @@ impl Profile {
             layers.push(Layer { origin, text, raw });
         }
         layers.reverse();
-        resolve(layers)
+        resolve(layers, overrides)
     }
 
     /// Parse a profile from text (no `extends` beyond built-ins).
@@ -302,7 +314,7 @@ impl Profile {
             text: text.to_string(),
             raw,
         });
-        resolve(layers)
+        resolve(layers, &BTreeMap::new())
     }
 
     /// The control with this id.
@@ -334,7 +346,10 @@ fn read_profile(
     Ok((path.display().to_string(), text, dir))
 }
 
-fn resolve(layers: Vec<Layer>) -> Result<Profile, ProfileError> {
+fn resolve(
+    layers: Vec<Layer>,
+    overrides: &BTreeMap<String, toml::Value>,
+) -> Result<Profile, ProfileError> {
     let mut hasher = Sha256::new();
     hasher.update(b"tractorsec-profile-v1\n");
     let mut params = BTreeMap::new();
@@ -385,6 +400,17 @@ fn resolve(layers: Vec<Layer>) -> Result<Profile, ProfileError> {
             controls.insert(id, (layer.origin.clone(), line, table));
         }
     }
+    for (name, value) in overrides {
+        if !params.contains_key(name) {
+            let origin = layers.last().map_or("profile", |l| l.origin.as_str());
+            return Err(invalid(
+                origin,
+                0,
+                format!("--param {name}: the profile has no such param"),
+            ));
+        }
+        params.insert(name.clone(), value.clone());
+    }
     let mut resolved = Vec::with_capacity(order.len());
     for id in &order {
         let (origin, line, table) = &controls[id];
@@ -402,6 +428,7 @@ fn resolve(layers: Vec<Layer>) -> Result<Profile, ProfileError> {
         params,
         controls: resolved,
         hash: format!("sha256:{}", hex(&hasher.finalize())),
+        overrides: overrides.clone(),
     })
 }
 

@@ -1,5 +1,6 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use tractorsec_facts::{FactError, Facts, Host};
 use tractorsec_policy::{Finding, Findings, Summary};
 
@@ -13,6 +14,8 @@ pub struct ReportProfile {
     pub name: String,
     /// SHA-256 content hash of the profile texts.
     pub hash: String,
+    /// Params overridden on the command line (name → TOML value).
+    pub overrides: BTreeMap<String, String>,
 }
 
 /// A fact source that could not be collected.
@@ -54,8 +57,9 @@ pub struct Report {
 }
 
 impl Report {
-    /// Assemble a report from a snapshot and its findings.
-    pub fn new(facts: &Facts, findings: Findings) -> Report {
+    /// Assemble a report from a snapshot, the profile's overrides and the
+    /// findings.
+    pub fn new(facts: &Facts, overrides: BTreeMap<String, String>, findings: Findings) -> Report {
         Report {
             schema_version: REPORT_SCHEMA_VERSION,
             tool_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -67,6 +71,7 @@ impl Report {
             profile: ReportProfile {
                 name: findings.profile,
                 hash: findings.profile_hash,
+                overrides,
             },
             evaluated_on: findings.evaluated_on,
             summary: findings.summary,

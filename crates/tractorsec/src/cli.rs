@@ -99,6 +99,11 @@ pub struct AuditArgs {
     /// Built-in profile name or profile file.
     #[arg(long, default_value = "tractoros", value_name = "NAME|FILE")]
     pub profile: String,
+    /// Override a profile param for this node (TOML value, or a bare
+    /// string): `--param expected_profile=sha256:…`. Not part of the
+    /// profile hash; listed in the report.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
     /// Waivers file (`[[waiver]]` control, reason, owner, expires).
     #[arg(long, value_name = "FILE")]
     pub waivers: Option<PathBuf>,

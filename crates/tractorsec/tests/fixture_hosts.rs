@@ -95,16 +95,10 @@ fn golden_findings_weakened() {
 /// Controls that cannot reach one of the two verdicts with this build, and
 /// why. Kept as short as possible; the test fails when an entry is no longer
 /// needed.
-const CANNOT_PASS: &[(&str, &str)] = &[
-    (
-        "platform.image.drift",
-        "verifying a sealed manifest is not implemented: with a manifest configured it reports error",
-    ),
-    (
-        "platform.provisioning.profile",
-        "the profile hash covers the text that sets expected_profile, so no profile can name its own hash",
-    ),
-];
+const CANNOT_PASS: &[(&str, &str)] = &[(
+    "platform.image.drift",
+    "verifying a sealed manifest is not implemented: with a manifest configured it reports error",
+)];
 const CANNOT_FAIL: &[(&str, &str)] = &[
     (
         "platform.image.drift",
@@ -145,6 +139,23 @@ fn every_control_passes_somewhere_and_fails_somewhere() {
         runs.push(audit_json(root.path(), &[]).0);
         runs.push(audit_json(root.path(), &["--profile", profile_arg]).0);
     }
+    // The node's expected profile hash comes from outside the profile.
+    let hash = runs[0]["profile"]["hash"]
+        .as_str()
+        .expect("profile hash")
+        .to_string();
+    let param = format!("expected_profile={hash}");
+    let provisioned = audit_json(roots[0].path(), &["--param", &param]).0;
+    assert_eq!(
+        provisioned["profile"]["hash"],
+        hash.as_str(),
+        "--param must not change the profile hash"
+    );
+    assert_eq!(
+        provisioned["profile"]["overrides"]["expected_profile"],
+        format!("\"{hash}\"").as_str()
+    );
+    runs.push(provisioned);
     for report in &runs {
         for (id, status) in statuses(report) {
             seen.entry(id).or_default().insert(status);

@@ -1,7 +1,8 @@
 //! `tractorsec audit`: evaluate a profile and report.
 
 use crate::cli::{AuditArgs, FailOn, Format};
-use anyhow::{Context, Result};
+use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -10,7 +11,7 @@ use tractorsec_report::{Report, TextOptions, render_json, render_text};
 
 /// Collect (or load) facts, evaluate, render, and map failures to exit 1.
 pub fn run(args: AuditArgs) -> Result<ExitCode> {
-    let profile = Profile::load(&args.profile)?;
+    let profile = Profile::load_with(&args.profile, &parse_params(&args.params)?)?;
     let waivers = match &args.waivers {
         None => Waivers::default(),
         Some(path) => {
@@ -28,7 +29,12 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let today = tractorsec_facts::collect::time::today();
     let findings = evaluate_with(&profile, &facts, &waivers, &today);
     clock.lap("evaluate");
-    let report = Report::new(&facts, findings);
+    let overrides = profile
+        .overrides
+        .iter()
+        .map(|(k, v)| (k.clone(), v.to_string()))
+        .collect();
+    let report = Report::new(&facts, overrides, findings);
     let text = match args.format {
         Format::Json => render_json(&report),
         Format::Text => {
@@ -65,6 +71,23 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     } else {
         ExitCode::SUCCESS
     })
+}
+
+/// `NAME=VALUE` pairs; VALUE is read as TOML (`2`, `["a"]`, `true`) and
+/// otherwise taken as a string.
+fn parse_params(pairs: &[String]) -> Result<BTreeMap<String, toml::Value>> {
+    let mut out = BTreeMap::new();
+    for pair in pairs {
+        let Some((name, value)) = pair.split_once('=') else {
+            bail!("--param {pair:?}: expected NAME=VALUE");
+        };
+        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(value.to_string()));
+        out.insert(name.trim().to_string(), parsed);
+    }
+    Ok(out)
 }
 
 /// Phase timings for `--timings`, printed to stderr.
