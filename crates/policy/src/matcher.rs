@@ -20,7 +20,7 @@ impl fmt::Display for Scalar {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Scalar::Int(i) => write!(f, "{i}"),
-            Scalar::Bool(b) => write!(f, "{b}"),
+            Scalar::Bool(b) => f.write_str(if *b { "yes" } else { "no" }),
             Scalar::Str(s) => write!(f, "{s}"),
         }
     }

@@ -201,6 +201,6 @@ fn extends_overrides_params_and_disables_controls() {
 
 fn tempfile_dir() -> std::path::PathBuf {
     let d = std::env::temp_dir().join(format!("tractorsec-policy-test-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
+    std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
