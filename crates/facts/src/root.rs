@@ -1,4 +1,4 @@
-use crate::error::{FactError, FactErrorKind};
+use crate::error::{FactError, FactErrorKind, ParseError};
 use std::fs;
 use std::io;
 use std::path::{Component, Path, PathBuf};
@@ -195,6 +195,28 @@ impl Root {
         fs::read_link(&host)
             .map(|t| t.to_string_lossy().into_owned())
             .map_err(|e| FactError::io(path, &e))
+    }
+
+    /// Read a text file and parse it; a parse failure is a malformed fact
+    /// naming the file and line.
+    pub fn parse_file<T>(
+        &self,
+        path: &str,
+        parse: impl FnOnce(&str, &str) -> Result<T, ParseError>,
+    ) -> Result<T, FactError> {
+        let text = self.read_to_string(path)?;
+        parse(&text, path).map_err(|e| FactError::malformed(path, &e))
+    }
+
+    /// [`Root::parse_file`] of a runtime source (`/proc`, `/sys`): an
+    /// offline root has none.
+    pub fn parse_runtime_file<T>(
+        &self,
+        path: &str,
+        parse: impl FnOnce(&str, &str) -> Result<T, ParseError>,
+    ) -> Result<T, FactError> {
+        self.require_runtime(path)?;
+        self.parse_file(path, parse)
     }
 
     /// True when the path exists (symlinks not followed).

@@ -43,9 +43,7 @@ pub fn collect(root: &Root) -> Source<Vec<String>> {
 
 fn collect_inner(root: &Root) -> Result<Vec<String>, FactError> {
     let path = "/proc/modules";
-    root.require_runtime(path)?;
-    let text = root.read_to_string(path)?;
-    parse(&text, path).map_err(|e| FactError::malformed(path, &e))
+    root.parse_runtime_file(path, parse)
 }
 
 #[cfg(test)]

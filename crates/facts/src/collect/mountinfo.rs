@@ -100,9 +100,7 @@ pub fn collect(root: &Root) -> Source<Vec<Mount>> {
 
 fn collect_inner(root: &Root) -> Result<Vec<Mount>, FactError> {
     let path = "/proc/self/mountinfo";
-    root.require_runtime(path)?;
-    let text = root.read_to_string(path)?;
-    parse(&text, path).map_err(|e| FactError::malformed(path, &e))
+    root.parse_runtime_file(path, parse)
 }
 
 #[cfg(test)]

@@ -177,8 +177,7 @@ fn read_parsed<T>(
     path: &str,
     parse: impl Fn(&str, &str) -> Result<T, ParseError>,
 ) -> Result<T, FactError> {
-    let text = root.read_to_string(path)?;
-    parse(&text, path).map_err(|e| FactError::malformed(path, &e))
+    root.parse_file(path, parse)
 }
 
 /// Read accounts and `UID_MIN`.

@@ -98,9 +98,7 @@ fn read_runtime<T>(
     path: &str,
     parse: fn(&str, &str) -> Result<T, ParseError>,
 ) -> Result<T, FactError> {
-    root.require_runtime(path)?;
-    let text = root.read_to_string(path)?;
-    parse(&text, path).map_err(|e| FactError::malformed(path, &e))
+    root.parse_runtime_file(path, parse)
 }
 
 #[cfg(test)]
