@@ -41,8 +41,7 @@ clean=0; failed=()
 for t in "${targets[@]}"; do
   mkdir -p "corpus/$t"
   if cargo +nightly fuzz run -O "$t" "corpus/$t" -- -max_total_time="$SECS" -rss_limit_mb=2048 > "/tmp/fuzz-$t.log" 2>&1; then
-    runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "/tmp/fuzz-$t.log" | awk '{print $2}')
-    [ -n "$runs" ] || runs=$(grep -oE '#[0-9]+' "/tmp/fuzz-$t.log" | tail -1 | tr -d '#')
+    runs=$(grep -oE 'Done [0-9]+ runs' "/tmp/fuzz-$t.log" | awk '{print $2}' || true)
     printf '%-16s clean  %8ss  %12s execs\n' "$t" "$SECS" "${runs:-?}"
     clean=$((clean + 1))
   else
