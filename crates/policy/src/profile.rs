@@ -277,50 +277,41 @@ impl Profile {
         name_or_path: &str,
         overrides: &BTreeMap<String, toml::Value>,
     ) -> Result<Profile, ProfileError> {
-        let mut layers = Vec::new();
-        let mut next = Some((name_or_path.to_string(), None::<PathBuf>));
-        while let Some((reference, base)) = next.take() {
-            if layers.len() >= MAX_EXTENDS_DEPTH {
-                return Err(invalid(&reference, 0, "extends chain too deep (a loop?)"));
-            }
-            let (origin, text, dir) = read_profile(&reference, base.as_deref())?;
-            let raw: RawProfile =
-                toml::from_str(&text).map_err(|e| toml_error(&origin, &text, &e))?;
-            next = raw.extends.clone().map(|e| (e, dir));
-            layers.push(Layer { origin, text, raw });
-        }
-        layers.reverse();
-        resolve(layers, overrides)
+        let (origin, text, dir) = read_profile(name_or_path, None)?;
+        resolve(chain(origin, text, dir)?, overrides)
     }
 
-    /// Parse a profile from text (no `extends` beyond built-ins).
+    /// Parse a profile from text; `extends` names a built-in profile or a
+    /// path relative to the working directory.
     pub fn parse(origin: &str, text: &str) -> Result<Profile, ProfileError> {
-        let raw: RawProfile = toml::from_str(text).map_err(|e| toml_error(origin, text, &e))?;
-        let mut layers = Vec::new();
-        if let Some(parent) = &raw.extends {
-            let (o, t, _) = read_profile(parent, None)?;
-            let raw_parent: RawProfile = toml::from_str(&t).map_err(|e| toml_error(&o, &t, &e))?;
-            if raw_parent.extends.is_some() {
-                return Err(invalid(origin, 0, "nested extends needs Profile::load"));
-            }
-            layers.push(Layer {
-                origin: o,
-                text: t,
-                raw: raw_parent,
-            });
-        }
-        layers.push(Layer {
-            origin: origin.to_string(),
-            text: text.to_string(),
-            raw,
-        });
-        resolve(layers, &BTreeMap::new())
+        resolve(
+            chain(origin.to_string(), text.to_string(), None)?,
+            &BTreeMap::new(),
+        )
     }
 
     /// The control with this id.
     pub fn control(&self, id: &str) -> Option<&Control> {
         self.controls.iter().find(|c| c.id == id)
     }
+}
+
+/// Parse a profile and the profiles it extends, base first.
+fn chain(origin: String, text: String, dir: Option<PathBuf>) -> Result<Vec<Layer>, ProfileError> {
+    let mut layers = Vec::new();
+    let mut next = Some((origin, text, dir));
+    while let Some((origin, text, dir)) = next.take() {
+        if layers.len() >= MAX_EXTENDS_DEPTH {
+            return Err(invalid(&origin, 0, "extends chain too deep (a loop?)"));
+        }
+        let raw: RawProfile = toml::from_str(&text).map_err(|e| toml_error(&origin, &text, &e))?;
+        if let Some(parent) = &raw.extends {
+            next = Some(read_profile(parent, dir.as_deref())?);
+        }
+        layers.push(Layer { origin, text, raw });
+    }
+    layers.reverse();
+    Ok(layers)
 }
 
 fn read_profile(

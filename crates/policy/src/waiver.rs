@@ -26,6 +26,24 @@ pub struct Waivers {
     pub waiver: Vec<Waiver>,
 }
 
+/// The file as written, with the position of each waiver.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaivers {
+    #[serde(default)]
+    waiver: Vec<RawWaiver>,
+}
+
+/// A waiver as written; the control's position names the line in errors.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWaiver {
+    control: toml::Spanned<String>,
+    reason: String,
+    owner: String,
+    expires: String,
+}
+
 /// A waivers file is invalid.
 #[derive(Debug, thiserror::Error)]
 #[error("{file}:{line}: {message}")]
@@ -47,17 +65,25 @@ impl Waivers {
             line,
             message,
         };
-        let waivers: Waivers = toml::from_str(text).map_err(|e| {
-            let line = e.span().map_or(0, |s| {
-                text[..s.start.min(text.len())].matches('\n').count() + 1
-            });
-            err(line, e.message().to_string())
+        let line_of = |offset: usize| {
+            text.get(..offset)
+                .map_or(0, |t| t.matches('\n').count() + 1)
+        };
+        let raw: RawWaivers = toml::from_str(text).map_err(|e| {
+            err(
+                e.span().map_or(0, |s| line_of(s.start)),
+                e.message().to_string(),
+            )
         })?;
-        for w in &waivers.waiver {
-            let line = text
-                .lines()
-                .position(|l| l.contains(&format!("\"{}\"", w.control)))
-                .map_or(0, |i| i + 1);
+        let mut waivers = Waivers::default();
+        for raw in raw.waiver {
+            let line = line_of(raw.control.span().start);
+            let w = Waiver {
+                control: raw.control.into_inner(),
+                reason: raw.reason,
+                owner: raw.owner,
+                expires: raw.expires,
+            };
             if profile.control(&w.control).is_none() {
                 return Err(err(
                     line,
@@ -79,6 +105,7 @@ impl Waivers {
                     ),
                 ));
             }
+            waivers.waiver.push(w);
         }
         Ok(waivers)
     }

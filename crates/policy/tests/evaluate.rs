@@ -204,3 +204,43 @@ fn tempfile_dir() -> std::path::PathBuf {
     std::fs::create_dir_all(&d).expect("temp dir");
     d
 }
+
+#[test]
+fn extends_loop_is_an_error_not_a_hang() {
+    let dir = tempfile_dir().join("loop");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let p = dir.join("self.toml");
+    std::fs::write(&p, "name = \"self\"\nextends = \"self.toml\"\n").expect("write");
+    let err = Profile::load(p.to_str().expect("utf-8")).expect_err("loop");
+    assert!(err.to_string().contains("too deep"), "{err}");
+}
+
+const GROUPS: &str = r#"
+[[control]]
+id = "devices.block.group_members"
+title = "t"
+section = "devices"
+severity = "high"
+rationale = "r"
+references = ["CIS"]
+check.group_members = { groups = ["disk"], allowed = [] }
+fix = { hint = "h" }
+"#;
+
+#[test]
+fn group_members_without_passwd_is_error_not_pass() {
+    let p = profile(GROUPS);
+    let groups = json!({"ok": [{"name": "disk", "gid": 6, "members": []}]});
+    let f = facts("permission_denied", json!({"groups": groups}));
+    assert_eq!(status(&p, &f, "devices.block.group_members"), Status::Error);
+    let with_primary = facts(
+        "not_present",
+        json!({"groups": groups, "accounts": {"ok": {"uid_min": 1000, "users": [
+            {"name": "tenant", "uid": 1001, "gid": 6, "home": "/home/tenant", "shell": "/bin/sh"}
+        ]}}}),
+    );
+    assert_eq!(
+        status(&p, &with_primary, "devices.block.group_members"),
+        Status::Fail
+    );
+}

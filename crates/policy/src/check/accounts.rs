@@ -1,6 +1,6 @@
 //! Account checks: interactive users, uid 0, passwords, groups, SSH keys.
 
-use super::outcome::{Outcome, list_some};
+use super::outcome::Outcome;
 use tractorsec_facts::{Accounts, Facts, PasswordState};
 
 const PASSWD: &str = "/etc/passwd";
@@ -30,14 +30,10 @@ pub(super) fn interactive(facts: &Facts, allowed: &[String]) -> Outcome {
         .filter(|u| !allowed.contains(&u.name))
         .map(|u| format!("{} (uid {}, {})", u.name, u.uid, u.shell))
         .collect();
-    let observed = if bad.is_empty() {
-        format!("no interactive account with uid >= {}", acc.uid_min)
-    } else {
-        format!("interactive: {}", list_some(&bad, 10))
-    };
-    Outcome::verdict(
-        bad.is_empty(),
-        observed,
+    Outcome::problems(
+        &bad,
+        format!("no interactive account with uid >= {}", acc.uid_min),
+        "interactive",
         format!("no login shell for uid >= {} except allowed", acc.uid_min),
         vec![PASSWD.into(), "/etc/login.defs".into()],
     )
@@ -54,14 +50,10 @@ pub(super) fn uid0(facts: &Facts, allowed: &[String]) -> Outcome {
         .filter(|u| u.uid == 0 && !allowed.contains(&u.name))
         .map(|u| u.name.clone())
         .collect();
-    let observed = if bad.is_empty() {
-        "only allowed accounts have uid 0".to_string()
-    } else {
-        format!("uid 0: {}", bad.join(", "))
-    };
-    Outcome::verdict(
-        bad.is_empty(),
-        observed,
+    Outcome::problems(
+        &bad,
+        "only allowed accounts have uid 0",
+        "uid 0",
         format!("uid 0 only for {}", allowed.join(", ")),
         vec![PASSWD.into()],
     )
@@ -77,14 +69,10 @@ pub(super) fn empty_password(facts: &Facts) -> Outcome {
         .filter(|(_, s)| **s == PasswordState::Empty)
         .map(|(n, _)| n.clone())
         .collect();
-    let observed = if bad.is_empty() {
-        "no empty password field".to_string()
-    } else {
-        format!("empty password: {}", bad.join(", "))
-    };
-    Outcome::verdict(
-        bad.is_empty(),
-        observed,
+    Outcome::problems(
+        &bad,
+        "no empty password field",
+        "empty password",
         "no empty password field",
         vec![SHADOW.into()],
     )
@@ -115,18 +103,18 @@ pub(super) fn group_members(facts: &Facts, groups: &[String], allowed: &[String]
         Ok(g) => g,
         Err(e) => return Outcome::missing_required(e),
     };
-    let users = facts.accounts.ok();
+    // Members through their primary group count too: without passwd, no verdict.
+    let users = match accounts(facts) {
+        Ok(a) => &a.users,
+        Err(o) => return o,
+    };
     let mut bad = Vec::new();
     for g in all.iter().filter(|g| groups.contains(&g.name)) {
-        let primary = users
-            .map(|a| {
-                a.users
-                    .iter()
-                    .filter(|u| u.gid == g.gid)
-                    .map(|u| u.name.clone())
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default();
+        let primary: Vec<String> = users
+            .iter()
+            .filter(|u| u.gid == g.gid)
+            .map(|u| u.name.clone())
+            .collect();
         for m in g.members.iter().chain(primary.iter()) {
             if m != "root" && !allowed.contains(m) {
                 bad.push(format!("{}: {m}", g.name));
@@ -135,17 +123,13 @@ pub(super) fn group_members(facts: &Facts, groups: &[String], allowed: &[String]
     }
     bad.sort();
     bad.dedup();
-    let observed = if bad.is_empty() {
+    Outcome::problems(
+        &bad,
         format!(
             "{} have no members but root and allowed users",
             groups.join(", ")
-        )
-    } else {
-        format!("members: {}", list_some(&bad, 10))
-    };
-    Outcome::verdict(
-        bad.is_empty(),
-        observed,
+        ),
+        "members",
         "no members but root and allowed users",
         vec!["/etc/group".into(), PASSWD.into()],
     )
@@ -156,25 +140,24 @@ pub(super) fn authorized_keys(facts: &Facts, allowed: &[String]) -> Outcome {
         Ok(k) => k,
         Err(e) => return Outcome::missing_required(e),
     };
-    let uid_min = facts.accounts.ok().map_or(1000, |a| a.uid_min);
-    let bad: Vec<&tractorsec_facts::AuthorizedKeys> = keys
+    let uid_min = match accounts(facts) {
+        Ok(a) => a.uid_min,
+        Err(o) => return o,
+    };
+    let human: Vec<&tractorsec_facts::AuthorizedKeys> = keys
         .iter()
         .filter(|k| k.uid >= uid_min && k.uid != 65534 && !allowed.contains(&k.user))
         .collect();
-    let observed = if bad.is_empty() {
-        "no authorized_keys in human accounts".to_string()
-    } else {
-        let list: Vec<String> = bad
-            .iter()
-            .map(|k| format!("{} ({} keys)", k.path, k.keys))
-            .collect();
-        list_some(&list, 10)
-    };
-    let mut evidence: Vec<String> = bad.iter().map(|k| k.path.clone()).collect();
+    let bad: Vec<String> = human
+        .iter()
+        .map(|k| format!("{} ({} keys)", k.path, k.keys))
+        .collect();
+    let mut evidence: Vec<String> = human.iter().map(|k| k.path.clone()).collect();
     evidence.push(PASSWD.into());
-    Outcome::verdict(
-        bad.is_empty(),
-        observed,
+    Outcome::problems(
+        &bad,
+        "no authorized_keys in human accounts",
+        "",
         "keys only through central tooling",
         evidence,
     )

@@ -214,12 +214,8 @@ pub(super) fn gpu_tenant_binding(facts: &Facts, mode: &str) -> Outcome {
         "vfio" => "every GPU bound to vfio-pci, alone in its IOMMU group",
         _ => "every GPU bound to the nvidia driver",
     };
-    let observed = if bad.is_empty() {
-        format!("{} GPUs bound as expected", gpus.len())
-    } else {
-        list_some(&bad, 8)
-    };
-    Outcome::verdict(bad.is_empty(), observed, expected, evidence)
+    let clean = format!("{} GPUs bound as expected", gpus.len());
+    Outcome::problems(&bad, clean, "", expected, evidence)
 }
 
 pub(super) fn sed_encryption(facts: &Facts) -> Outcome {

@@ -245,12 +245,7 @@ pub(super) fn modules_disabled(facts: &Facts, modules: &[ModuleRef]) -> Outcome 
             evidence,
         );
     }
-    let observed = if bad.is_empty() {
-        "all disabled".to_string()
-    } else {
-        list_some(&bad, 10)
-    };
-    Outcome::verdict(bad.is_empty(), observed, expected, evidence)
+    Outcome::problems(&bad, "all disabled", "", expected, evidence)
 }
 
 pub(super) fn lockdown(facts: &Facts, expect: &Matcher) -> Outcome {

@@ -98,6 +98,23 @@ impl Outcome {
         }
     }
 
+    /// Pass when nothing is wrong (observing `clean`), else fail listing the
+    /// problems after `label` (a dozen at most, then a count).
+    pub fn problems(
+        problems: &[String],
+        clean: impl Into<String>,
+        label: &str,
+        expected: impl Into<String>,
+        evidence: Vec<String>,
+    ) -> Outcome {
+        let observed = match (problems.is_empty(), label) {
+            (true, _) => clean.into(),
+            (false, "") => list_some(problems, 12),
+            (false, label) => format!("{label}: {}", list_some(problems, 12)),
+        };
+        Outcome::verdict(problems.is_empty(), observed, expected, evidence)
+    }
+
     /// Name what the expectation is about (`kernel.kptr_restrict = 2`).
     pub fn about(mut self, subject: &str, sep: &str) -> Outcome {
         if !self.expected.is_empty() {

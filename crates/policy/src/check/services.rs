@@ -55,14 +55,10 @@ pub(super) fn allowed(facts: &Facts, allowed: &[String]) -> Outcome {
         .filter(|(n, _)| !globs.iter().any(|g| g.matches(n)))
         .map(|(n, _)| n.clone())
         .collect();
-    let observed = if bad.is_empty() {
-        "every enabled unit is allowed".to_string()
-    } else {
-        format!("not allowed: {}", list_some(&bad, 12))
-    };
-    Outcome::verdict(
-        bad.is_empty(),
-        observed,
+    Outcome::problems(
+        &bad,
+        "every enabled unit is allowed",
+        "not allowed",
         "enabled units within allowed_services",
         vec![UNIT_DIRS.into()],
     )
@@ -82,14 +78,10 @@ pub(super) fn denied(facts: &Facts, units: &[String]) -> Outcome {
             _ => None,
         })
         .collect();
-    let observed = if bad.is_empty() {
-        "none enabled or running".to_string()
-    } else {
-        bad.join(", ")
-    };
-    Outcome::verdict(
-        bad.is_empty(),
-        observed,
+    Outcome::problems(
+        &bad,
+        "none enabled or running",
+        "",
         "none enabled or running",
         vec![UNIT_DIRS.into()],
     )
@@ -132,14 +124,10 @@ pub(super) fn packages_absent(facts: &Facts, names: &[String]) -> Outcome {
         .filter(|(n, _)| globs.iter().any(|g| g.matches(n)))
         .map(|(n, v)| format!("{n} {v}"))
         .collect();
-    let observed = if bad.is_empty() {
-        "none installed".to_string()
-    } else {
-        format!("installed: {}", list_some(&bad, 12))
-    };
-    Outcome::verdict(
-        bad.is_empty(),
-        observed,
+    Outcome::problems(
+        &bad,
+        "none installed",
+        "installed",
         format!("none of {}", names.join(", ")),
         vec![pkgs.source.clone()],
     )

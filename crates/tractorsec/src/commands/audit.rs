@@ -28,6 +28,14 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     clock.lap("collect");
     let today = tractorsec_facts::collect::time::today();
     let findings = evaluate_with(&profile, &facts, &waivers, &today);
+    let failed = match args.fail_on {
+        FailOn::Info => findings.fails_at(Severity::Info),
+        FailOn::Low => findings.fails_at(Severity::Low),
+        FailOn::Medium => findings.fails_at(Severity::Medium),
+        FailOn::High => findings.fails_at(Severity::High),
+        FailOn::Critical => findings.fails_at(Severity::Critical),
+        FailOn::Never => false,
+    };
     clock.lap("evaluate");
     let overrides = profile
         .overrides
@@ -52,20 +60,6 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     };
     clock.lap("render");
     crate::output::emit(args.out.as_deref(), &text)?;
-    let threshold = match args.fail_on {
-        FailOn::Info => Some(Severity::Info),
-        FailOn::Low => Some(Severity::Low),
-        FailOn::Medium => Some(Severity::Medium),
-        FailOn::High => Some(Severity::High),
-        FailOn::Critical => Some(Severity::Critical),
-        FailOn::Never => None,
-    };
-    let failed = threshold.is_some_and(|s| {
-        report
-            .findings
-            .iter()
-            .any(|f| f.status == tractorsec_policy::Status::Fail && f.severity >= s)
-    });
     Ok(if failed {
         ExitCode::from(1)
     } else {
