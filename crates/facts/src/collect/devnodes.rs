@@ -218,16 +218,6 @@ mod tests {
         assert_eq!(classify("/dev/net/tun", DevKind::Char), DevClass::Other);
     }
 
-    #[test]
-    fn devnodes_offline_root_is_offline() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = Root::open(tmp.path()).unwrap();
-        assert_eq!(
-            collect(&root).get().unwrap_err().kind,
-            FactErrorKind::Offline
-        );
-    }
-
     fn mknod(path: &Path, kind: &str, major: u32, minor: u32) -> bool {
         Command::new("mknod")
             .arg(path)

@@ -70,3 +70,41 @@ pub fn collect(root: &Root) -> Facts {
         journald: journald::collect(root),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::FactErrorKind;
+
+    #[test]
+    fn every_runtime_source_is_offline_on_an_image_root() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let facts = collect(&Root::open(tmp.path()).expect("root"));
+        assert!(!facts.runtime);
+        let offline: Vec<&str> = facts
+            .errors()
+            .into_iter()
+            .filter(|(_, e)| e.kind == FactErrorKind::Offline)
+            .map(|(name, _)| name)
+            .collect();
+        for source in [
+            "sysctl",
+            "lockdown",
+            "lsm",
+            "module_sig_enforce",
+            "modules_loaded",
+            "dev_nodes",
+            "iommu",
+            "pci",
+            "nvidia_params",
+            "device_mapper",
+            "listeners",
+            "mounts",
+        ] {
+            assert!(
+                offline.contains(&source),
+                "{source} is not offline: {offline:?}"
+            );
+        }
+    }
+}

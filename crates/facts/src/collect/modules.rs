@@ -50,7 +50,6 @@ fn collect_inner(root: &Root) -> Result<Vec<String>, FactError> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::error::FactErrorKind;
     use std::fs;
 
     const SAMPLE: &str = "\
@@ -87,16 +86,6 @@ dm_crypt 65536 1 - Loading 0x0000000000000000
         let err = parse("a 1 0 - Live 0x0\n\nbroken\n", "/proc/modules").unwrap_err();
         assert_eq!((err.file.as_str(), err.line), ("/proc/modules", 3));
         assert!(parse("a twelve 0 - Live 0x0\n", "m").is_err());
-    }
-
-    #[test]
-    fn offline_root_has_no_loaded_modules() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = Root::open(tmp.path()).unwrap();
-        assert_eq!(
-            collect(&root).get().unwrap_err().kind,
-            FactErrorKind::Offline
-        );
     }
 
     #[test]

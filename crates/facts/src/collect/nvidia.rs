@@ -128,14 +128,4 @@ ImexChannelCount: 2048
         let p = collect(&root);
         assert_eq!(p.ok().unwrap()["DeviceFileUID"], "0");
     }
-
-    #[test]
-    fn nvidia_offline_root_is_offline() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = Root::open(tmp.path()).unwrap();
-        assert_eq!(
-            collect(&root).get().unwrap_err().kind,
-            FactErrorKind::Offline
-        );
-    }
 }

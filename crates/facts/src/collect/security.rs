@@ -171,24 +171,6 @@ mod tests {
     }
 
     #[test]
-    fn offline_root_has_no_security_state() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = Root::open(tmp.path()).unwrap();
-        assert_eq!(
-            collect_lockdown(&root).get().unwrap_err().kind,
-            FactErrorKind::Offline
-        );
-        assert_eq!(
-            collect_lsm(&root).get().unwrap_err().kind,
-            FactErrorKind::Offline
-        );
-        assert_eq!(
-            collect_sig_enforce(&root).get().unwrap_err().kind,
-            FactErrorKind::Offline
-        );
-    }
-
-    #[test]
     fn runtime_root_reads_securityfs() {
         let tmp = tempfile::tempdir().unwrap();
         fs::create_dir_all(tmp.path().join("proc")).unwrap();

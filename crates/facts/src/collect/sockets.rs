@@ -371,14 +371,4 @@ mod tests {
         );
         assert_eq!(l[3].process.as_ref().unwrap().pid, 90);
     }
-
-    #[test]
-    fn sockets_offline_root_is_offline() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = Root::open(tmp.path()).unwrap();
-        assert_eq!(
-            collect(&root).get().unwrap_err().kind,
-            FactErrorKind::Offline
-        );
-    }
 }

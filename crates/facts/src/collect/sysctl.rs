@@ -263,7 +263,6 @@ fn reason(path: &Path, err: &io::Error) -> String {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
-    use crate::error::FactErrorKind;
     use std::os::unix::fs::PermissionsExt;
 
     #[test]
@@ -297,16 +296,6 @@ mod tests {
     fn sysctl_a_line_without_equals_names_file_and_line() {
         let err = parse("a.b = 1\nsysctl: permission denied on key 'x'\n", "out").unwrap_err();
         assert_eq!((err.file.as_str(), err.line), ("out", 2));
-    }
-
-    #[test]
-    fn offline_root_has_no_live_sysctl() {
-        let tmp = tempfile::tempdir().unwrap();
-        let root = Root::open(tmp.path()).unwrap();
-        assert_eq!(
-            collect(&root).get().unwrap_err().kind,
-            FactErrorKind::Offline
-        );
     }
 
     #[test]
