@@ -23,19 +23,32 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 
 "$BIN" audit --fail-on never > /dev/null  # warm the page cache
 hyperfine --style none --warmup 3 --runs "$RUNS" --export-json "$WORK/ts.json" \
-  "$BIN audit --fail-on never --format json --out $WORK/report.json" > /dev/null
+  "$BIN audit --fail-on never --format json --output $WORK/report.json" > /dev/null
 ts_ms=$(python3 -c "import json,statistics;r=json.load(open('$WORK/ts.json'))['results'][0];print(round(statistics.median(r['times'])*1000,2))")
 controls=$(python3 -c "import json;print(len(json.load(open('$WORK/report.json'))['findings']))")
 
-"$BIN" facts --out "$WORK/facts.json"
+"$BIN" facts --output "$WORK/facts.json"
 for _ in $(seq "$RUNS"); do
-  "$BIN" audit --facts "$WORK/facts.json" --fail-on never --timings --format json --out "$WORK/r2.json" 2>&1 >/dev/null \
+  "$BIN" audit --facts "$WORK/facts.json" --fail-on never --timings --format json --output "$WORK/r2.json" 2>&1 >/dev/null \
     | awk '/^timing evaluate/ {print $3}'
 done > "$WORK/eval.txt"
 eval_ms=$(median < "$WORK/eval.txt")
 hyperfine --style none --warmup 3 --runs "$RUNS" --export-json "$WORK/snap.json" \
-  "$BIN audit --facts $WORK/facts.json --fail-on never --format json --out $WORK/r3.json" > /dev/null
+  "$BIN audit --facts $WORK/facts.json --fail-on never --format json --output $WORK/r3.json" > /dev/null
 snap_ms=$(python3 -c "import json,statistics;r=json.load(open('$WORK/snap.json'))['results'][0];print(round(statistics.median(r['times'])*1000,2))")
+
+# Rendering: the render phase of each format, from the stored snapshot.
+render_total=0
+render_rows=()
+for fmt in text json sarif junit prometheus html ocsf; do
+  for _ in $(seq "$RUNS"); do
+    "$BIN" audit --facts "$WORK/facts.json" --fail-on never --timings --format "$fmt" --output "$WORK/r.$fmt" 2>&1 >/dev/null \
+      | awk '/^timing render/ {print $3}'
+  done > "$WORK/render.$fmt.txt"
+  ms=$(median < "$WORK/render.$fmt.txt")
+  render_rows+=("$fmt $ms $(stat -c %s "$WORK/r.$fmt")")
+  render_total=$(echo "$render_total + $ms" | bc -l)
+done
 
 lynis_times=()
 for _ in $(seq "$LYNIS_RUNS"); do
@@ -53,3 +66,8 @@ printf '%-48s %10.2f ms\n' "lynis audit system --quick ($lynis_run tests run)" "
 printf '%-48s %10.0fx\n' "ratio lynis / tractorsec" "$(echo "$lynis_ms / $ts_ms" | bc -l)"
 printf '%-48s %10.3f ms\n' "evaluate a stored snapshot (in process)" "$eval_ms"
 printf '%-48s %10.2f ms\n' "audit --facts FILE, whole process" "$snap_ms"
+for row in "${render_rows[@]}"; do
+  set -- $row
+  printf '%-48s %10.3f ms  (%s bytes)\n' "render --format $1 (in process)" "$2" "$3"
+done
+printf '%-48s %10.3f ms\n' "render every format, sum" "$render_total"

@@ -36,6 +36,9 @@ seed nvidia_params $H/*/root/proc/driver/nvidia/params
 seed audit_rules $H/*/root/etc/audit/rules.d/*
 seed journald_conf $H/*/root/etc/systemd/journald.conf
 seed profile ../crates/policy/profiles/*.toml
+seed minisign_pubkey ../crates/evidence/tests/fixtures/minisign/*.pub
+seed minisign_seckey ../crates/evidence/tests/fixtures/minisign/*.key
+seed minisign_signature ../crates/evidence/tests/fixtures/minisign/*.minisig
 cargo +nightly fuzz build -O >/dev/null
 clean=0; failed=()
 for t in "${targets[@]}"; do

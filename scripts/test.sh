@@ -11,6 +11,12 @@ command -v sysctl >/dev/null || need+=(procps)
 command -v setpriv >/dev/null || need+=(util-linux)
 command -v mknod >/dev/null || need+=(coreutils)
 command -v python3 >/dev/null || need+=(python3)
+# Real consumers of the report formats and signatures (issue 3).
+command -v minisign >/dev/null || need+=(minisign)
+command -v chromium >/dev/null || need+=(chromium)
+command -v promtool >/dev/null || need+=(prometheus)
+command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
+command -v groff >/dev/null || need+=(groff-base)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
@@ -19,10 +25,9 @@ if [ ${#need[@]} -gt 0 ]; then
     exit 2
   fi
 fi
-if ! python3 -c 'import jsonschema' 2>/dev/null; then
-  python3 -m pip install --quiet jsonschema || {
-    [ "$(id -u)" = 0 ] && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-jsonschema
-  }
+# Independent parsers: JSON Schema, JUnit XML, OCSF models.
+if ! python3 -c 'import jsonschema, junitparser, py_ocsf_models' 2>/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check jsonschema junitparser py-ocsf-models
 fi
 command -v cargo-nextest >/dev/null || cargo install --locked cargo-nextest
 

@@ -10,9 +10,24 @@ const EXIT_CODES: &str = "Exit codes: 0 nothing failed; 1 a control failed at or
 #[derive(Debug, Parser)]
 #[command(name = "tractorsec", version, about, after_help = EXIT_CODES)]
 pub struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub global: GlobalArgs,
     /// The command.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Write the output to FILE (atomically: temp file, fsync, rename)
+    /// instead of stdout.
+    #[arg(long, short, visible_alias = "out", value_name = "FILE", global = true)]
+    pub output: Option<PathBuf>,
+    /// Print nothing but errors; the exit code tells the result.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
 }
 
 /// The commands.
@@ -25,12 +40,95 @@ pub enum Command {
     Audit(AuditArgs),
     /// Browse the controls of a profile.
     Controls(ControlsArgs),
+    /// What changed between two reports or two snapshots.
+    #[command(after_help = DIFF_EXIT_CODES)]
+    Diff(DiffArgs),
+    /// Ed25519 signing keys (minisign-compatible).
+    Key {
+        /// What to do.
+        #[command(subcommand)]
+        action: KeyAction,
+    },
+    /// Detached signatures (minisign-compatible).
+    Signature {
+        /// What to do.
+        #[command(subcommand)]
+        action: SignatureAction,
+    },
     /// Print the JSON Schema of a JSON output.
     Schema {
         /// Which document.
         #[arg(value_enum)]
         document: SchemaDoc,
     },
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), or write one page per command into DIR.
+    Man {
+        /// Write `tractorsec.1`, `tractorsec-audit.1`, … into DIR.
+        #[arg(long, value_name = "DIR")]
+        dir: Option<PathBuf>,
+    },
+}
+
+const DIFF_EXIT_CODES: &str = "Exit codes: 0 nothing newly fails; 1 a control newly fails; \
+2 the command could not do its job.";
+
+/// `tractorsec key`.
+#[derive(Debug, Subcommand)]
+pub enum KeyAction {
+    /// Generate a key pair; refuses to overwrite existing files. The secret
+    /// key file is created with mode 0600 and is not encrypted (like
+    /// `minisign -G -W`): keep it in a secret store.
+    Generate {
+        /// Secret key file.
+        #[arg(long, default_value = "tractorsec.key", value_name = "FILE")]
+        secret: PathBuf,
+        /// Public key file.
+        #[arg(long, default_value = "tractorsec.pub", value_name = "FILE")]
+        public: PathBuf,
+    },
+}
+
+/// `tractorsec signature`.
+#[derive(Debug, Subcommand)]
+pub enum SignatureAction {
+    /// Verify FILE against its detached signature (default FILE.minisig).
+    #[command(
+        after_help = "Exit codes: 0 the signature is valid; 2 it is not, or cannot be checked."
+    )]
+    Verify {
+        /// The signed file.
+        file: PathBuf,
+        /// Public key file (`tractorsec key generate` or minisign).
+        #[arg(long, value_name = "FILE")]
+        pubkey: PathBuf,
+        /// Signature file.
+        #[arg(long, value_name = "FILE")]
+        signature: Option<PathBuf>,
+    },
+}
+
+/// `tractorsec diff`.
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Older JSON report (`audit --format json`) or snapshot (`facts`).
+    pub old: PathBuf,
+    /// Newer report or snapshot, of the same kind as OLD.
+    pub new: PathBuf,
+    /// Profile to judge snapshots with.
+    #[arg(long, default_value = "tractoros", value_name = "NAME|FILE")]
+    pub profile: String,
+    /// Override a profile param when judging snapshots.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlainFormat,
 }
 
 /// Which JSON Schema to print.
@@ -59,9 +157,10 @@ pub struct FactsArgs {
     /// Read a directory tree (an image or captured host) instead of `/`.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    /// Write the snapshot to FILE (atomically) instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    /// Sign the snapshot with this secret key; the signature goes to
+    /// `<output>.minisig` (needs --output).
+    #[arg(long, value_name = "KEY", requires = "output")]
+    pub sign: Option<PathBuf>,
 }
 
 /// Report formats.
@@ -70,6 +169,25 @@ pub enum Format {
     /// Human text grouped by section.
     Text,
     /// JSON (schema: `tractorsec schema report`).
+    Json,
+    /// SARIF 2.1.0, for code-scanning dashboards.
+    Sarif,
+    /// JUnit XML, for CI test reports.
+    Junit,
+    /// Prometheus text exposition (node_exporter textfile collector).
+    Prometheus,
+    /// One self-contained HTML page.
+    Html,
+    /// OCSF Compliance Finding events (class 2003), one JSON per line.
+    Ocsf,
+}
+
+/// Text or JSON.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PlainFormat {
+    /// Human text.
+    Text,
+    /// JSON.
     Json,
 }
 
@@ -113,9 +231,10 @@ pub struct AuditArgs {
     /// Exit 1 when a control fails at or above this severity.
     #[arg(long, value_enum, default_value = "low")]
     pub fail_on: FailOn,
-    /// Write the report to FILE (atomically) instead of stdout.
-    #[arg(long, value_name = "FILE")]
-    pub out: Option<PathBuf>,
+    /// Sign the report with this secret key; the signature goes to
+    /// `<output>.minisig` (needs --output).
+    #[arg(long, value_name = "KEY", requires = "output")]
+    pub sign: Option<PathBuf>,
     /// List passing and not-applicable controls too (text).
     #[arg(long, short)]
     pub verbose: bool,
@@ -147,7 +266,7 @@ pub enum ControlsAction {
     List {
         /// Output format.
         #[arg(long, value_enum, default_value = "text")]
-        format: Format,
+        format: PlainFormat,
     },
     /// Everything about one control.
     Show {

@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{HOSTS, audit_json, findings, fixtures, host, statuses, tractorsec};
+use common::{HOSTS, audit_json, findings, fixtures, host, statuses, tractorsec, validate};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -264,26 +264,6 @@ fn schema(doc: &str) -> String {
         .expect("run schema");
     assert!(out.status.success());
     String::from_utf8(out.stdout).expect("utf-8 schema")
-}
-
-/// Validate a JSON file against a JSON Schema file with python3's
-/// `jsonschema` (an independent validator); `Err` with its message.
-fn validate(schema: &Path, doc: &Path) -> Result<(), String> {
-    let script = "import json,sys,jsonschema\n\
-        s=json.load(open(sys.argv[1])); d=json.load(open(sys.argv[2]))\n\
-        jsonschema.validators.validator_for(s).check_schema(s)\n\
-        jsonschema.validate(d, s, cls=jsonschema.validators.validator_for(s))\n";
-    let out = std::process::Command::new("python3")
-        .args(["-c", script])
-        .arg(schema)
-        .arg(doc)
-        .output()
-        .expect("python3 runs (scripts/test.sh installs it with jsonschema)");
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).into_owned())
-    }
 }
 
 #[test]

@@ -1,17 +1,20 @@
 //! `tractorsec audit`: evaluate a profile and report.
 
 use crate::cli::{AuditArgs, FailOn, Format};
-use anyhow::{Context, Result, bail};
-use std::collections::BTreeMap;
-use std::io::IsTerminal;
+use crate::output::Output;
+use anyhow::{Context, Result};
 use std::process::ExitCode;
 use std::time::Instant;
 use tractorsec_policy::{Profile, Severity, Waivers, evaluate_with};
-use tractorsec_report::{Report, TextOptions, render_json, render_text};
+use tractorsec_report::{
+    Report, TextOptions, render_html, render_json, render_junit, render_ocsf, render_prometheus,
+    render_sarif, render_text,
+};
 
 /// Collect (or load) facts, evaluate, render, and map failures to exit 1.
-pub fn run(args: AuditArgs) -> Result<ExitCode> {
-    let profile = Profile::load_with(&args.profile, &parse_params(&args.params)?)?;
+pub fn run(args: AuditArgs, out: &Output) -> Result<ExitCode> {
+    let started = Instant::now();
+    let profile = Profile::load_with(&args.profile, &super::parse_params(&args.params)?)?;
     let waivers = match &args.waivers {
         None => Waivers::default(),
         Some(path) => {
@@ -23,7 +26,11 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
     let mut clock = Clock::new(args.timings);
     let facts = match &args.source.facts {
         Some(path) => super::load_facts(path)?,
-        None => tractorsec_facts::collect::collect(&super::open_root(args.source.root.as_deref())?),
+        None => {
+            let root = super::open_root(args.source.root.as_deref())?;
+            let _progress = out.progress("collecting facts");
+            tractorsec_facts::collect::collect(&root)
+        }
     };
     clock.lap("collect");
     let today = tractorsec_facts::collect::time::today();
@@ -43,45 +50,36 @@ pub fn run(args: AuditArgs) -> Result<ExitCode> {
         .map(|(k, v)| (k.clone(), v.to_string()))
         .collect();
     let report = Report::new(&facts, overrides, findings);
+    let scan_seconds = started.elapsed().as_secs_f64();
     let text = match args.format {
         Format::Json => render_json(&report),
-        Format::Text => {
-            let color = args.out.is_none()
-                && std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none();
-            render_text(
-                &report,
-                TextOptions {
-                    color,
-                    verbose: args.verbose,
-                },
-            )
-        }
+        Format::Sarif => render_sarif(&report, &profile),
+        Format::Junit => render_junit(&report),
+        Format::Prometheus => render_prometheus(&report, scan_seconds),
+        Format::Html => render_html(&report),
+        Format::Ocsf => render_ocsf(&report),
+        Format::Text => render_text(
+            &report,
+            TextOptions {
+                color: out.to_terminal() && std::env::var_os("NO_COLOR").is_none(),
+                verbose: args.verbose,
+            },
+        ),
     };
     clock.lap("render");
-    crate::output::emit(args.out.as_deref(), &text)?;
+    out.emit(&text)?;
+    if let Some(key) = &args.sign {
+        let host = report.host.as_ref().and_then(|h| h.hostname.as_deref());
+        let profile = format!("{} {}", report.profile.name, report.profile.hash);
+        let comment =
+            super::signing::trusted_comment("audit", host, Some(&profile), &report.collected_at);
+        super::signing::sign_output(key, out, &comment)?;
+    }
     Ok(if failed {
         ExitCode::from(1)
     } else {
         ExitCode::SUCCESS
     })
-}
-
-/// `NAME=VALUE` pairs; VALUE is read as TOML (`2`, `["a"]`, `true`) and
-/// otherwise taken as a string.
-fn parse_params(pairs: &[String]) -> Result<BTreeMap<String, toml::Value>> {
-    let mut out = BTreeMap::new();
-    for pair in pairs {
-        let Some((name, value)) = pair.split_once('=') else {
-            bail!("--param {pair:?}: expected NAME=VALUE");
-        };
-        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
-            .ok()
-            .and_then(|mut t| t.remove("v"))
-            .unwrap_or_else(|| toml::Value::String(value.to_string()));
-        out.insert(name.trim().to_string(), parsed);
-    }
-    Ok(out)
 }
 
 /// Phase timings for `--timings`, printed to stderr.

@@ -1,22 +1,23 @@
 //! `tractorsec controls`: browse the catalogue.
 
-use crate::cli::{ControlsAction, ControlsArgs, Format};
+use crate::cli::{ControlsAction, ControlsArgs, PlainFormat};
+use crate::output::Output;
 use anyhow::{Result, bail};
 use std::fmt::Write;
 use std::process::ExitCode;
 use tractorsec_policy::{Control, Profile};
 
 /// List the controls, or show one.
-pub fn run(args: ControlsArgs) -> Result<ExitCode> {
+pub fn run(args: ControlsArgs, out: &Output) -> Result<ExitCode> {
     let profile = Profile::load(&args.profile)?;
     let text = match args.action.unwrap_or(ControlsAction::List {
-        format: Format::Text,
+        format: PlainFormat::Text,
     }) {
         ControlsAction::List {
-            format: Format::Text,
+            format: PlainFormat::Text,
         } => list(&profile),
         ControlsAction::List {
-            format: Format::Json,
+            format: PlainFormat::Json,
         } => {
             let rows: Vec<serde_json::Value> = profile.controls.iter().map(control_json).collect();
             format!("{}\n", serde_json::to_string_pretty(&rows)?)
@@ -29,7 +30,7 @@ pub fn run(args: ControlsArgs) -> Result<ExitCode> {
             ),
         },
     };
-    crate::output::emit(None, &text)?;
+    out.emit(&text)?;
     Ok(ExitCode::SUCCESS)
 }
 

@@ -2,20 +2,34 @@
 
 mod audit;
 mod controls;
+mod diff;
+mod docs;
 mod facts;
+mod signing;
 
 use crate::cli::{Cli, Command, SchemaDoc};
+use crate::output::Output;
 use anyhow::{Context, Result, bail};
+use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::ExitCode;
 use tractorsec_facts::{Facts, Root, SCHEMA_VERSION};
 
 /// Run the parsed command line.
 pub fn run(cli: Cli) -> Result<ExitCode> {
+    let out = Output {
+        path: cli.global.output,
+        quiet: cli.global.quiet,
+    };
     match cli.command {
-        Command::Facts(args) => facts::run(args),
-        Command::Audit(args) => audit::run(args),
-        Command::Controls(args) => controls::run(args),
+        Command::Facts(args) => facts::run(args, &out),
+        Command::Audit(args) => audit::run(args, &out),
+        Command::Controls(args) => controls::run(args, &out),
+        Command::Diff(args) => diff::run(args, &out),
+        Command::Key { action } => signing::key(action, &out),
+        Command::Signature { action } => signing::signature(action, &out),
+        Command::Completions { shell } => docs::completions(shell, &out),
+        Command::Man { dir } => docs::man(dir.as_deref(), &out),
         Command::Schema { document } => {
             let text = match document {
                 SchemaDoc::Report => tractorsec_report::report_schema(),
@@ -24,7 +38,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                     format!("{}\n", serde_json::to_string_pretty(&schema)?)
                 }
             };
-            crate::output::emit(None, &text)?;
+            out.emit(&text)?;
             Ok(ExitCode::SUCCESS)
         }
     }
@@ -58,4 +72,21 @@ fn load_facts(path: &Path) -> Result<Facts> {
         );
     }
     Ok(facts)
+}
+
+/// `NAME=VALUE` pairs; VALUE is read as TOML (`2`, `["a"]`, `true`) and
+/// otherwise taken as a string.
+pub(crate) fn parse_params(pairs: &[String]) -> Result<BTreeMap<String, toml::Value>> {
+    let mut out = BTreeMap::new();
+    for pair in pairs {
+        let Some((name, value)) = pair.split_once('=') else {
+            bail!("--param {pair:?}: expected NAME=VALUE");
+        };
+        let parsed = toml::from_str::<toml::Table>(&format!("v = {value}"))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(value.to_string()));
+        out.insert(name.trim().to_string(), parsed);
+    }
+    Ok(out)
 }

@@ -140,3 +140,79 @@ pub fn statuses(report: &serde_json::Value) -> std::collections::BTreeMap<String
         })
         .collect()
 }
+
+/// Validate a JSON file against a JSON Schema file with python3's
+/// `jsonschema` (an independent validator); `Err` with its message.
+pub fn validate(schema: &Path, doc: &Path) -> Result<(), String> {
+    let script = "import json,sys,jsonschema\n\
+        s=json.load(open(sys.argv[1])); d=json.load(open(sys.argv[2]))\n\
+        jsonschema.validators.validator_for(s).check_schema(s)\n\
+        jsonschema.validate(d, s, cls=jsonschema.validators.validator_for(s))\n";
+    let out = std::process::Command::new("python3")
+        .args(["-c", script])
+        .arg(schema)
+        .arg(doc)
+        .output()
+        .expect("python3 runs (scripts/test.sh installs it with jsonschema)");
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+/// True when `tool` is on PATH; otherwise prints why the test is skipped,
+/// and panics under CI (`scripts/test.sh` installs `package`).
+pub fn have_tool(tool: &str, package: &str) -> bool {
+    let found = std::process::Command::new("sh")
+        .args(["-c", &format!("command -v {tool}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !found {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "{tool} (Debian {package}) is missing and CI is set: run scripts/test.sh"
+        );
+        eprintln!("skipping: {tool} not installed (Debian {package}; scripts/test.sh installs it)");
+    }
+    found
+}
+
+/// `tests/consumers`: the independent consumers of the report formats.
+pub fn consumers() -> PathBuf {
+    fixtures().join("../consumers")
+}
+
+/// Run a python consumer script on a file; its stdout, or a panic with its
+/// stderr.
+pub fn python_consumer(script: &str, file: &Path) -> String {
+    let out = std::process::Command::new("python3")
+        .arg(consumers().join(script))
+        .arg(file)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "{script} rejected {}: {}",
+        file.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8")
+}
+
+/// `tractorsec audit --root ROOT --format FORMAT --fail-on never [extra]`'s
+/// stdout.
+pub fn audit_as(root: &Path, format: &str, extra: &[&str]) -> String {
+    let out = tractorsec()
+        .args(["audit", "--fail-on", "never", "--format", format, "--root"])
+        .arg(root)
+        .args(extra)
+        .output()
+        .expect("run audit");
+    assert!(
+        out.status.success(),
+        "audit --format {format} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).expect("utf-8 output")
+}
