@@ -36,6 +36,8 @@ seed nvidia_params $H/*/root/proc/driver/nvidia/params
 seed audit_rules $H/*/root/etc/audit/rules.d/*
 seed journald_conf $H/*/root/etc/systemd/journald.conf
 seed profile ../crates/policy/profiles/*.toml
+seed report_render seeds/report-small.json
+mkdir -p corpus/diff_json && { cat seeds/report-small.json; printf '\0'; sed s/fail/pass/ seeds/report-small.json; } > corpus/diff_json/seed-reports
 seed minisign_pubkey ../crates/evidence/tests/fixtures/minisign/*.pub
 seed minisign_seckey ../crates/evidence/tests/fixtures/minisign/*.key
 seed minisign_signature ../crates/evidence/tests/fixtures/minisign/*.minisig
