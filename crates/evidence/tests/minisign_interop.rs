@@ -64,6 +64,31 @@ fn workspace() -> (tempfile::TempDir, PathBuf) {
     (dir, report)
 }
 
+/// `minisign -S`: sign `file` with `secret` and trusted `comment`; panics
+/// naming `what` when minisign fails. The signature is `file.minisig`.
+fn minisign_sign(
+    minisign: &Path,
+    secret: &Path,
+    file: &Path,
+    comment: &str,
+    what: &str,
+) -> PathBuf {
+    let args = [
+        Path::new("-S"),
+        Path::new("-s"),
+        secret,
+        Path::new("-m"),
+        file,
+        Path::new("-t"),
+        Path::new(comment),
+    ];
+    let out = run(minisign, &args);
+    assert!(out.status.success(), "{what}: {}", text(&out.stderr));
+    let mut sig = file.as_os_str().to_owned();
+    sig.push(".minisig");
+    sig.into()
+}
+
 /// `minisign -G -W`: an unencrypted key pair made by minisign.
 fn minisign_key_pair(minisign: &Path, dir: &Path) -> (PathBuf, PathBuf) {
     let (secret, public) = (dir.join("ms.key"), dir.join("ms.pub"));
@@ -128,22 +153,13 @@ fn minisign_signs_with_our_secret_key() {
     let (dir, report) = workspace();
     let (secret, public) = (dir.path().join("t.key"), dir.path().join("t.pub"));
     generate_key_files(&secret, &public).unwrap();
-    let args = [
-        Path::new("-S"),
-        Path::new("-s"),
+    let sig = minisign_sign(
+        minisign,
         &secret,
-        Path::new("-m"),
         &report,
-        Path::new("-t"),
-        Path::new("by minisign"),
-    ];
-    let out = run(minisign, &args);
-    assert!(
-        out.status.success(),
-        "minisign cannot sign with our key: {}",
-        text(&out.stderr)
+        "by minisign",
+        "minisign cannot sign with our key",
     );
-    let sig = dir.path().join("report.json.minisig");
     assert_eq!(
         verify_file(&report, &sig, &public)
             .unwrap()
@@ -158,22 +174,7 @@ fn we_verify_minisign_signatures_and_catch_tampering() {
     let (dir, report) = workspace();
     let (secret, public) = minisign_key_pair(minisign, dir.path());
     let comment = "timestamp:1700000000\tfile:report.json\thashed";
-    let args = [
-        Path::new("-S"),
-        Path::new("-s"),
-        &secret,
-        Path::new("-m"),
-        &report,
-        Path::new("-t"),
-        Path::new(comment),
-    ];
-    let out = run(minisign, &args);
-    assert!(
-        out.status.success(),
-        "minisign -S failed: {}",
-        text(&out.stderr)
-    );
-    let sig = dir.path().join("report.json.minisig");
+    let sig = minisign_sign(minisign, &secret, &report, comment, "minisign -S failed");
 
     let verified = verify_file(&report, &sig, &public).unwrap();
     assert_eq!(verified.trusted_comment(), comment);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{host, tractorsec};
+use common::{host, run};
 use serde_json::Value;
 use std::path::Path;
 
@@ -11,16 +11,6 @@ const CONTROL: &str = "kernel.sysctl.kernel.kptr_restrict";
 
 fn write(path: &Path, bytes: &[u8]) {
     std::fs::write(path, bytes).unwrap_or_else(|e| panic!("write {}: {e}", path.display()));
-}
-
-/// Run a tractorsec command; (exit code, stdout, stderr).
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = tractorsec().args(args).output().expect("run");
-    (
-        out.status.code().expect("code"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
 }
 
 /// Snapshots and JSON reports of the weakened host before and after

@@ -4,22 +4,13 @@
 
 mod common;
 
-use common::{fixtures, have_tool, tractorsec};
+use common::{fixtures, have_tool, run};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// One control, so the signed report is small enough to flip every byte.
 const TINY_PROFILE: &str = "name = \"tiny\"\n\n[[control]]\nid = \"kernel.sysctl.kptr_restrict\"\ntitle = \"Kernel pointers hidden\"\nsection = \"kernel\"\nseverity = \"high\"\nrationale = \"r\"\nreferences = []\ncheck.sysctl = { key = \"kernel.kptr_restrict\", expect = { at_least = 1 } }\nfix = { hint = \"h\" }\n";
-
-fn run(args: &[&str]) -> (i32, String, String) {
-    let out = tractorsec().args(args).output().expect("run");
-    (
-        out.status.code().expect("code"),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("utf-8 path")
@@ -207,57 +198,47 @@ fn wrong_key_and_truncated_signature_are_clear_errors() {
     }
 }
 
+/// Run Debian's minisign (no terminal, so no password prompt); its stdout,
+/// or a panic with its output.
+fn minisign(args: &[&str]) -> String {
+    let out = Command::new("minisign")
+        .args(args)
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("run minisign");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "minisign {args:?}: {stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
+
 #[test]
 fn minisign_verifies_ours_and_we_verify_minisigns() {
     if !have_tool("minisign", "minisign") {
         return;
     }
     let signed = signed(None);
-    let out = Command::new("minisign")
-        .args(["-V", "-p", s(&signed.public), "-m", s(&signed.report)])
-        .output()
-        .expect("minisign");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "minisign -V: {stdout}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = minisign(&["-V", "-p", s(&signed.public), "-m", s(&signed.report)]);
     assert!(stdout.contains("Trusted comment: tractorsec"), "{stdout}");
 
     // minisign's own key and signature, checked by us.
     let dir = signed.dir.path();
     let (msec, mpub) = (dir.join("m.key"), dir.join("m.pub"));
-    let generated = Command::new("minisign")
-        .args(["-G", "-W", "-p", s(&mpub), "-s", s(&msec)])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("minisign -G");
-    assert!(
-        generated.status.success(),
-        "{}",
-        String::from_utf8_lossy(&generated.stderr)
-    );
+    minisign(&["-G", "-W", "-p", s(&mpub), "-s", s(&msec)]);
     let file = dir.join("evidence.txt");
     std::fs::write(&file, b"erase certificate for nvme0n1\n").expect("write");
-    let sign = Command::new("minisign")
-        .args([
-            "-S",
-            "-s",
-            s(&msec),
-            "-m",
-            s(&file),
-            "-t",
-            "signed by minisign",
-        ])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("minisign -S");
-    assert!(
-        sign.status.success(),
-        "{}",
-        String::from_utf8_lossy(&sign.stderr)
-    );
+    minisign(&[
+        "-S",
+        "-s",
+        s(&msec),
+        "-m",
+        s(&file),
+        "-t",
+        "signed by minisign",
+    ]);
     let (code, out, err) = run(&["signature", "verify", s(&file), "--pubkey", s(&mpub)]);
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("signed by minisign"), "{out}");

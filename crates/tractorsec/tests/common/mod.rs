@@ -40,7 +40,7 @@ pub fn can_make_device_nodes() -> bool {
     false
 }
 
-fn run(cmd: &mut std::process::Command) {
+fn must_succeed(cmd: &mut std::process::Command) {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
@@ -63,10 +63,12 @@ pub fn host(name: &str) -> Option<TempDir> {
         .prefix(&format!("tractorsec-{name}-"))
         .tempdir()
         .expect("temp dir");
-    run(std::process::Command::new("cp")
-        .arg("-a")
-        .arg(src.join("root/."))
-        .arg(tmp.path()));
+    must_succeed(
+        std::process::Command::new("cp")
+            .arg("-a")
+            .arg(src.join("root/."))
+            .arg(tmp.path()),
+    );
     let list = std::fs::read_to_string(src.join("devnodes.txt")).expect("devnodes.txt");
     for (i, line) in list.lines().enumerate() {
         let f: Vec<&str> = line.split_whitespace().collect();
@@ -81,13 +83,17 @@ pub fn host(name: &str) -> Option<TempDir> {
         let rel = path.strip_prefix('/').expect("absolute device path");
         let dest = tmp.path().join(rel);
         std::fs::create_dir_all(dest.parent().expect("parent")).expect("mkdir");
-        run(std::process::Command::new("mknod")
-            .arg(&dest)
-            .args([kind, major, minor]));
-        run(std::process::Command::new("chown")
-            .arg(format!("{uid}:{gid}"))
-            .arg(&dest));
-        run(std::process::Command::new("chmod").arg(mode).arg(&dest));
+        must_succeed(
+            std::process::Command::new("mknod")
+                .arg(&dest)
+                .args([kind, major, minor]),
+        );
+        must_succeed(
+            std::process::Command::new("chown")
+                .arg(format!("{uid}:{gid}"))
+                .arg(&dest),
+        );
+        must_succeed(std::process::Command::new("chmod").arg(mode).arg(&dest));
     }
     Some(tmp)
 }
@@ -215,4 +221,14 @@ pub fn audit_as(root: &Path, format: &str, extra: &[&str]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).expect("utf-8 output")
+}
+
+/// Run `tractorsec ARGS`: (exit code, stdout, stderr).
+pub fn run(args: &[&str]) -> (i32, String, String) {
+    let out = tractorsec().args(args).output().expect("run tractorsec");
+    (
+        out.status.code().expect("exit code"),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
