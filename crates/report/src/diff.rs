@@ -299,3 +299,86 @@ pub fn render_diff_json(diff: &AuditDiff) -> String {
     s.push('\n');
     s
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn report(findings: &[(&str, &str, &str)]) -> Report {
+        let findings: Vec<Value> = findings
+            .iter()
+            .map(|(id, status, observed)| {
+                json!({"id": id, "title": "t", "section": "kernel", "severity": "high",
+                       "status": status, "observed": observed, "expected": "e", "evidence": [],
+                       "perf": {"level": "none", "note": ""}, "fix": "f",
+                       "fix_available": false, "reboot_needed": false})
+            })
+            .collect();
+        let counts = json!({"pass": 0, "fail": 0, "not_applicable": 0, "error": 0, "waived": 0, "score": 0.0});
+        serde_json::from_value(json!({
+            "schema_version": 1, "tool_version": "0", "host": null, "root": "/",
+            "collected_at": "2026-12-04T00:00:00Z", "privileged": true, "runtime": true,
+            "profile": {"name": "p", "hash": "h", "overrides": {}}, "evaluated_on": "2026-12-04",
+            "summary": {"total": counts, "sections": {}}, "fact_gaps": [], "findings": findings,
+        }))
+        .expect("report")
+    }
+
+    fn ids(changes: &[ControlChange]) -> Vec<&str> {
+        changes.iter().map(|c| c.id.as_str()).collect()
+    }
+
+    #[test]
+    fn verdict_changes_are_classified() {
+        let old = report(&[
+            ("a", "pass", "1"),
+            ("b", "fail", "0"),
+            ("c", "error", "unreadable"),
+            ("d", "fail", "x"),
+            ("e", "pass", "1"),
+            ("gone", "pass", "1"),
+        ]);
+        let new = report(&[
+            ("a", "fail", "0"),
+            ("b", "pass", "1"),
+            ("c", "pass", "1"),
+            ("d", "waived", "x"),
+            ("e", "pass", "2"),
+            ("new", "fail", "0"),
+        ]);
+        let diff = diff_reports(&old, &new, None);
+        assert_eq!(ids(&diff.newly_failing), ["a", "new"]);
+        assert_eq!(ids(&diff.fixed), ["b", "c"]);
+        assert_eq!(ids(&diff.status_changed), ["d", "gone"]);
+        assert_eq!(ids(&diff.observation_changed), ["e"]);
+        assert_eq!(diff.status_changed[1].new_status, None);
+        assert!(diff_reports(&new, &new, None).is_empty());
+    }
+
+    #[test]
+    fn facts_are_compared_by_path_with_lists_as_keyed_sets() {
+        let old = json!({"collected_at": "1", "accounts": {"ok": {"users": [
+            {"name": "root", "shell": "/bin/bash"}, {"name": "ops", "shell": "/bin/bash"}]}},
+            "modules": {"ok": ["a", "b"]}});
+        let new = json!({"collected_at": "2", "accounts": {"ok": {"users": [
+            {"name": "ops", "shell": "/usr/sbin/nologin"}, {"name": "root", "shell": "/bin/bash"}]}},
+            "modules": {"ok": ["b", "c"]}});
+        let changes: Vec<(String, Option<Value>, Option<Value>)> = diff_facts(&old, &new)
+            .into_iter()
+            .map(|c| (c.path, c.old, c.new))
+            .collect();
+        assert_eq!(
+            changes,
+            [
+                (
+                    "accounts.users[ops].shell".to_string(),
+                    Some(json!("/bin/bash")),
+                    Some(json!("/usr/sbin/nologin"))
+                ),
+                ("modules[a]".to_string(), Some(json!(true)), None),
+                ("modules[c]".to_string(), None, Some(json!(true))),
+            ]
+        );
+    }
+}
