@@ -50,6 +50,19 @@ for fmt in text json sarif junit prometheus html ocsf; do
   render_total=$(echo "$render_total + $ms" | bc -l)
 done
 
+# Signing and verifying a report: tractorsec vs minisign, same key, same file.
+if command -v minisign >/dev/null; then
+  "$BIN" key generate --secret "$WORK/k.key" --public "$WORK/k.pub" --quiet
+  "$BIN" audit --facts "$WORK/facts.json" --fail-on never --format json --output "$WORK/s.json"
+  hyperfine --style none --warmup 3 --runs "$RUNS" --export-json "$WORK/sign.json" \
+    "$BIN audit --facts $WORK/facts.json --fail-on never --format json --output $WORK/s.json" \
+    "$BIN audit --facts $WORK/facts.json --fail-on never --format json --output $WORK/s.json --sign $WORK/k.key --quiet" \
+    "minisign -S -s $WORK/k.key -m $WORK/s.json -t tractorsec" \
+    "$BIN signature verify $WORK/s.json --pubkey $WORK/k.pub --quiet" \
+    "minisign -Vq -p $WORK/k.pub -m $WORK/s.json" < /dev/null > /dev/null
+  read -r unsigned_ms signed_ms minisign_sign_ms verify_ms minisign_verify_ms < <(python3 -c "import json,statistics;print(*[round(statistics.median(r['times'])*1000,2) for r in json.load(open('$WORK/sign.json'))['results']])")
+fi
+
 lynis_times=()
 for _ in $(seq "$LYNIS_RUNS"); do
   s=$(date +%s.%N)
@@ -71,3 +84,10 @@ for row in "${render_rows[@]}"; do
   printf '%-48s %10.3f ms  (%s bytes)\n' "render --format $1 (in process)" "$2" "$3"
 done
 printf '%-48s %10.3f ms\n' "render every format, sum" "$render_total"
+if [ -n "${signed_ms:-}" ]; then
+  printf '%-48s %10.2f ms\n' "audit --facts, JSON report" "$unsigned_ms"
+  printf '%-48s %10.2f ms\n' "the same with --sign" "$signed_ms"
+  printf '%-48s %10.2f ms\n' "minisign -S of that report" "$minisign_sign_ms"
+  printf '%-48s %10.2f ms\n' "tractorsec signature verify" "$verify_ms"
+  printf '%-48s %10.2f ms\n' "minisign -V" "$minisign_verify_ms"
+fi
