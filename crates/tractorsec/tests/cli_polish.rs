@@ -194,3 +194,35 @@ fn output_is_atomic_for_every_command_and_quiet_prints_nothing() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no/such/dir"));
 }
+
+/// `tractorsec ARGS` under a pseudo-terminal (`script`, from bsdutils): what the
+/// terminal showed.
+fn on_a_terminal(args: &str) -> String {
+    let bin = assert_cmd::cargo::cargo_bin("tractorsec");
+    let out = Command::new("script")
+        .args(["-qec", &format!("{} {args}", bin.display()), "/dev/null"])
+        .output()
+        .expect("script runs");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn progress_shows_on_a_terminal_only_and_never_when_quiet() {
+    if !have_tool("script", "bsdutils") {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let root = fixtures().join("hosts/weakened/root");
+    let args = format!(
+        "audit --root {} -o {}",
+        root.display(),
+        dir.path().join("r").display()
+    );
+    let shown = on_a_terminal(&args);
+    assert!(shown.contains("collecting facts"), "{shown:?}");
+    assert!(
+        shown.contains("\r\x1b[2K"),
+        "the progress line is erased: {shown:?}"
+    );
+    assert_eq!(on_a_terminal(&format!("{args} --quiet")), "");
+}
