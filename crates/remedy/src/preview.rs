@@ -90,7 +90,11 @@ pub fn preview(root: &RootDir, plan: &Plan) -> String {
         }
     };
     list(&mut out, "Fixes now", &plan.fixes);
-    list(&mut out, "Fixes after a reboot or remount", &plan.fixes_after_reboot);
+    list(
+        &mut out,
+        "Fixes after a reboot or remount",
+        &plan.fixes_after_reboot,
+    );
     if !plan.manual.is_empty() {
         let _ = writeln!(out, "\nNeeds a human ({}):", plan.manual.len());
         for step in &plan.manual {

@@ -26,7 +26,7 @@ pub enum TxError {
         /// Transaction id.
         id: String,
         /// The failure.
-        error: FsError,
+        error: Box<FsError>,
     },
     /// A step failed and so did undoing: the journal keeps what is needed
     /// to finish with `tractorsec rollback`.
@@ -37,9 +37,9 @@ pub enum TxError {
         /// Transaction id.
         id: String,
         /// The first failure.
-        error: FsError,
+        error: Box<FsError>,
         /// The rollback failure.
-        rollback: FsError,
+        rollback: Box<FsError>,
     },
     /// No such transaction, or not one that can be rolled back now.
     #[error("{0}")]
@@ -335,11 +335,14 @@ pub fn apply(root: &RootDir, plan: &Plan) -> Result<Option<String>, TxError> {
     match result {
         Ok(()) => Ok(Some(id)),
         Err(error) => match undo(root, &journal) {
-            Ok(()) => Err(TxError::RolledBack { id, error }),
+            Ok(()) => Err(TxError::RolledBack {
+                id,
+                error: Box::new(error),
+            }),
             Err(rollback) => Err(TxError::Stuck {
                 id,
-                error,
-                rollback,
+                error: Box::new(error),
+                rollback: Box::new(rollback),
             }),
         },
     }
@@ -377,12 +380,12 @@ pub fn rollback(root: &RootDir, which: Which<'_>) -> Result<String, TxError> {
             "no applied transaction to roll back".to_string(),
         ));
     };
-    if let Which::Id(id) = which {
-        if id != newest {
-            return Err(TxError::NotFound(format!(
-                "transaction {id} is not the newest one in effect ({newest}); roll back newer ones first"
-            )));
-        }
+    if let Which::Id(id) = which
+        && id != newest
+    {
+        return Err(TxError::NotFound(format!(
+            "transaction {id} is not the newest one in effect ({newest}); roll back newer ones first"
+        )));
     }
     undo(root, &Journal::open(root, &newest)).map_err(TxError::Journal)?;
     Ok(newest)

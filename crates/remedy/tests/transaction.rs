@@ -77,7 +77,10 @@ fn apply_then_rollback_restores_bytes_modes_and_absence() {
         },
     ]);
     let id = apply(&root, &p).expect("apply").expect("a transaction");
-    assert_eq!(read(dir.path(), "etc/ssh/sshd_config"), "PermitRootLogin no\n");
+    assert_eq!(
+        read(dir.path(), "etc/ssh/sshd_config"),
+        "PermitRootLogin no\n"
+    );
     assert_eq!(mode(dir.path(), "etc/ssh/sshd_config"), 0o644);
     assert_eq!(read(dir.path(), "proc/sys/kernel/kptr_restrict"), "2\n");
     assert_eq!(
@@ -88,15 +91,31 @@ fn apply_then_rollback_restores_bytes_modes_and_absence() {
     assert_eq!(apply(&root, &p).expect("apply"), None);
 
     assert_eq!(rollback(&root, Which::Last).expect("rollback"), id);
-    assert_eq!(read(dir.path(), "etc/ssh/sshd_config"), "PermitRootLogin yes\n");
-    assert_eq!(mode(dir.path(), "etc/ssh/sshd_config"), 0o600, "mode restored");
+    assert_eq!(
+        read(dir.path(), "etc/ssh/sshd_config"),
+        "PermitRootLogin yes\n"
+    );
+    assert_eq!(
+        mode(dir.path(), "etc/ssh/sshd_config"),
+        0o600,
+        "mode restored"
+    );
     assert_eq!(read(dir.path(), "proc/sys/kernel/kptr_restrict"), "0\n");
-    assert!(!dir.path().join("etc/sysctl.d").exists(), "created directory removed");
-    assert!(!dir.path().join("etc/systemd").exists(), "created directories removed");
+    assert!(
+        !dir.path().join("etc/sysctl.d").exists(),
+        "created directory removed"
+    );
+    assert!(
+        !dir.path().join("etc/systemd").exists(),
+        "created directories removed"
+    );
     let list = transactions(&root).expect("list");
     assert_eq!(list.len(), 1);
     assert_eq!(list[0].status, Status::RolledBack);
-    assert!(rollback(&root, Which::Last).is_err(), "nothing left to roll back");
+    assert!(
+        rollback(&root, Which::Last).is_err(),
+        "nothing left to roll back"
+    );
 }
 
 #[test]
@@ -109,9 +128,14 @@ fn only_the_newest_transaction_in_effect_can_be_rolled_back() {
     let second = apply(&root, &plan(vec![put("/etc/a", file("2\n"))]))
         .expect("apply")
         .expect("id");
-    let err = rollback(&root, Which::Id(&first)).expect_err("refused").to_string();
+    let err = rollback(&root, Which::Id(&first))
+        .expect_err("refused")
+        .to_string();
     assert!(err.contains("newer"), "{err}");
-    assert_eq!(rollback(&root, Which::Id(&second)).expect("rollback"), second);
+    assert_eq!(
+        rollback(&root, Which::Id(&second)).expect("rollback"),
+        second
+    );
     assert_eq!(read(dir.path(), "etc/a"), "1\n");
     assert_eq!(rollback(&root, Which::Last).expect("rollback"), first);
     assert!(!dir.path().join("etc/a").exists());
@@ -134,7 +158,10 @@ fn a_planted_symlink_or_escaping_path_is_refused_before_any_change() {
     ]);
     let err = apply(&root, &p).expect_err("refused").to_string();
     assert!(err.contains("symbolic link"), "{err}");
-    assert_eq!(read(dir.path(), "etc/ssh/sshd_config"), "PermitRootLogin yes\n");
+    assert_eq!(
+        read(dir.path(), "etc/ssh/sshd_config"),
+        "PermitRootLogin yes\n"
+    );
     assert!(!outside.path().join("x").exists());
     assert!(!dir.path().join("var").exists(), "no journal left behind");
 

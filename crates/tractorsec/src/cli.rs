@@ -40,6 +40,17 @@ pub enum Command {
     Audit(AuditArgs),
     /// Browse the controls of a profile.
     Controls(ControlsArgs),
+    /// Fix failing controls as one journaled, reversible transaction.
+    #[command(after_help = APPLY_EXIT_CODES)]
+    Apply(ApplyArgs),
+    /// Undo the newest applied transaction, byte for byte.
+    Rollback(RollbackArgs),
+    /// List the transactions recorded under a root.
+    Transactions {
+        /// The root (default `/`).
+        #[arg(long, value_name = "DIR")]
+        root: Option<PathBuf>,
+    },
     /// What changed between two reports or two snapshots.
     #[command(after_help = DIFF_EXIT_CODES)]
     Diff(DiffArgs),
@@ -73,6 +84,51 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         dir: Option<PathBuf>,
     },
+}
+
+const APPLY_EXIT_CODES: &str = "Exit codes: 0 applied (or nothing to change); 1 a control the \
+plan should have fixed still fails; 2 nothing was applied (bad input, an unsafe target, I/O), \
+or a failed step was rolled back.";
+
+/// `tractorsec apply`.
+#[derive(Debug, Args)]
+pub struct ApplyArgs {
+    /// Fix a directory tree (an image being built) instead of `/`.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+    /// Built-in profile name or profile file.
+    #[arg(long, default_value = "tractoros", value_name = "NAME|FILE")]
+    pub profile: String,
+    /// Override a profile param (as for `audit`).
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Waivers file: waived controls are left alone.
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
+    /// Only these controls (repeat, or separate with commas).
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Print the plan (a unified diff per file, then the live changes) and
+    /// change nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlainFormat,
+}
+
+/// `tractorsec rollback`.
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Transaction id (must be the newest one in effect).
+    #[arg(conflicts_with = "last")]
+    pub id: Option<String>,
+    /// The newest transaction in effect (the default).
+    #[arg(long)]
+    pub last: bool,
+    /// The root (default `/`).
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
 }
 
 const DIFF_EXIT_CODES: &str = "Exit codes: 0 nothing newly fails; 1 a control newly fails; \

@@ -2,10 +2,10 @@
 
 use crate::cli::{AuditArgs, FailOn, Format};
 use crate::output::Output;
-use anyhow::{Context, Result};
+use anyhow::Result;
 use std::process::ExitCode;
 use std::time::Instant;
-use tractorsec_policy::{Profile, Severity, Waivers, evaluate_with};
+use tractorsec_policy::{Profile, Severity, evaluate_with};
 use tractorsec_report::{
     Report, TextOptions, render_html, render_json, render_junit, render_ocsf, render_prometheus,
     render_sarif, render_text,
@@ -15,14 +15,7 @@ use tractorsec_report::{
 pub fn run(args: AuditArgs, out: &Output) -> Result<ExitCode> {
     let started = Instant::now();
     let profile = Profile::load_with(&args.profile, &super::parse_params(&args.params)?)?;
-    let waivers = match &args.waivers {
-        None => Waivers::default(),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("cannot read {}", path.display()))?;
-            Waivers::parse(&path.display().to_string(), &text, &profile)?
-        }
-    };
+    let waivers = super::load_waivers(args.waivers.as_deref(), &profile)?;
     let mut clock = Clock::new(args.timings);
     let facts = match &args.source.facts {
         Some(path) => super::load_facts(path)?,

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 
+mod apply;
 mod audit;
 mod controls;
 mod diff;
@@ -25,6 +26,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Facts(args) => facts::run(args, &out),
         Command::Audit(args) => audit::run(args, &out),
         Command::Controls(args) => controls::run(args, &out),
+        Command::Apply(args) => apply::run(args, &out),
+        Command::Rollback(args) => apply::rollback(args, &out),
+        Command::Transactions { root } => apply::transactions(root.as_deref(), &out),
         Command::Diff(args) => diff::run(args, &out),
         Command::Key { action } => signing::key(action, &out),
         Command::Signature { action } => signing::signature(action, &out),
@@ -89,4 +93,21 @@ pub(crate) fn parse_params(pairs: &[String]) -> Result<BTreeMap<String, toml::Va
         out.insert(name.trim().to_string(), parsed);
     }
     Ok(out)
+}
+
+/// The waivers file, or none.
+fn load_waivers(
+    path: Option<&Path>,
+    profile: &tractorsec_policy::Profile,
+) -> Result<tractorsec_policy::Waivers> {
+    let Some(path) = path else {
+        return Ok(tractorsec_policy::Waivers::default());
+    };
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    Ok(tractorsec_policy::Waivers::parse(
+        &path.display().to_string(),
+        &text,
+        profile,
+    )?)
 }
