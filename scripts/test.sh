@@ -17,6 +17,10 @@ command -v chromium >/dev/null || need+=(chromium)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v prometheus-node-exporter >/dev/null || need+=(prometheus-node-exporter)
 command -v groff >/dev/null || need+=(groff-base)
+# Real tools that must accept what `apply` writes (issue 4).
+command -v sshd >/dev/null || need+=(openssh-server)
+command -v modprobe >/dev/null || need+=(kmod)
+command -v unshare >/dev/null || need+=(util-linux)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
