@@ -310,6 +310,24 @@ pub struct Mount {
     pub options: Vec<String>,
 }
 
+impl Mount {
+    /// The mount whose mount point is the longest prefix of `path` (the
+    /// last one mounted when several stack on it).
+    pub fn covering<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
+        let within = |m: &&Mount| {
+            let mp = m.mount_point.trim_end_matches('/');
+            path == m.mount_point || path.starts_with(&format!("{mp}/")) || mp.is_empty()
+        };
+        mounts
+            .iter()
+            .filter(within)
+            .fold(None, |best: Option<&Mount>, m| match best {
+                Some(b) if b.mount_point.len() > m.mount_point.len() => Some(b),
+                _ => Some(m),
+            })
+    }
+}
+
 /// What kind of device a node is.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, schemars::JsonSchema,

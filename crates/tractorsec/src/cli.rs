@@ -96,15 +96,9 @@ pub struct ApplyArgs {
     /// Fix a directory tree (an image being built) instead of `/`.
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
-    /// Built-in profile name or profile file.
-    #[arg(long, default_value = "tractoros", value_name = "NAME|FILE")]
-    pub profile: String,
-    /// Override a profile param (as for `audit`).
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
-    /// Waivers file: waived controls are left alone.
-    #[arg(long, value_name = "FILE")]
-    pub waivers: Option<PathBuf>,
+    /// The profile that judges (waived controls are left alone).
+    #[command(flatten)]
+    pub judge: JudgeArgs,
     /// Only these controls (repeat, or separate with commas).
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     pub only: Vec<String>,
@@ -176,12 +170,9 @@ pub struct DiffArgs {
     pub old: PathBuf,
     /// Newer report or snapshot, of the same kind as OLD.
     pub new: PathBuf,
-    /// Profile to judge snapshots with.
-    #[arg(long, default_value = "tractoros", value_name = "NAME|FILE")]
-    pub profile: String,
-    /// Override a profile param when judging snapshots.
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
+    /// The profile that judges snapshots.
+    #[command(flatten)]
+    pub judge: JudgeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: PlainFormat,
@@ -194,6 +185,22 @@ pub enum SchemaDoc {
     Report,
     /// `facts`.
     Facts,
+}
+
+/// The profile that judges, its per-node params, and waivers.
+#[derive(Debug, Args)]
+pub struct JudgeArgs {
+    /// Built-in profile name or profile file.
+    #[arg(long, default_value = "tractoros", value_name = "NAME|FILE")]
+    pub profile: String,
+    /// Override a profile param for this node (TOML value, or a bare
+    /// string): `--param expected_profile=sha256:…`. Not part of the
+    /// profile hash; listed in the report.
+    #[arg(long = "param", value_name = "NAME=VALUE")]
+    pub params: Vec<String>,
+    /// Waivers file (`[[waiver]]` control, reason, owner, expires).
+    #[arg(long, value_name = "FILE")]
+    pub waivers: Option<PathBuf>,
 }
 
 /// Where facts come from.
@@ -270,17 +277,9 @@ pub struct AuditArgs {
     /// Where facts come from.
     #[command(flatten)]
     pub source: SourceArgs,
-    /// Built-in profile name or profile file.
-    #[arg(long, default_value = "tractoros", value_name = "NAME|FILE")]
-    pub profile: String,
-    /// Override a profile param for this node (TOML value, or a bare
-    /// string): `--param expected_profile=sha256:…`. Not part of the
-    /// profile hash; listed in the report.
-    #[arg(long = "param", value_name = "NAME=VALUE")]
-    pub params: Vec<String>,
-    /// Waivers file (`[[waiver]]` control, reason, owner, expires).
-    #[arg(long, value_name = "FILE")]
-    pub waivers: Option<PathBuf>,
+    /// The profile that judges.
+    #[command(flatten)]
+    pub judge: JudgeArgs,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: Format,

@@ -5,7 +5,7 @@ use super::glob_match;
 use super::outcome::{Context, Outcome, list_some};
 use crate::finding::Status;
 use crate::matcher::{Matcher, Subject};
-use tractorsec_facts::{Facts, ModprobeKind};
+use tractorsec_facts::{Facts, Modprobe, ModprobeKind};
 
 fn sysctl_path(key: &str) -> String {
     format!("/proc/sys/{}", key.replace('.', "/"))
@@ -159,7 +159,6 @@ pub(super) fn cmdline(facts: &Facts, param: &str, expect: &Matcher) -> Outcome {
     Outcome::judge(expect, Subject::Scalar(value), observed, evidence).about(param, ": ")
 }
 
-/// Whether an `install` command makes loading fail or do nothing.
 fn install_disables(command: &str) -> bool {
     let program = command.split_whitespace().next().unwrap_or("");
     matches!(
@@ -168,15 +167,77 @@ fn install_disables(command: &str) -> bool {
     )
 }
 
+/// Whether a module can be loaded on this root, as `modules_disabled`
+/// judges it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModuleState {
+    /// Loaded now.
+    Loaded,
+    /// Not built at all (the kconfig option is `n` or absent).
+    NotBuilt,
+    /// Built into the kernel: no modprobe directive can stop it.
+    BuiltIn,
+    /// An `install` directive makes loading fail or do nothing.
+    Disabled,
+    /// An `install` directive runs something else (`args`, at `file:line`).
+    Redirected {
+        /// The install command.
+        args: String,
+        /// Where it is set.
+        at: String,
+    },
+    /// Loadable; `blacklisted` when only a blacklist (which an explicit
+    /// modprobe ignores) stands in the way.
+    Loadable {
+        /// Whether a `blacklist` line names it.
+        blacklisted: bool,
+    },
+    /// The kernel config is unreadable, so whether it is built is unknown.
+    Unknown,
+}
+
+/// The state of module `m` (name with `-` as `_`) on the root of `facts`.
+pub fn module_state(facts: &Facts, modprobe: &Modprobe, m: &ModuleRef) -> ModuleState {
+    let name = m.name.replace('-', "_");
+    if facts.modules_loaded.ok().is_some_and(|l| l.contains(&name)) {
+        return ModuleState::Loaded;
+    }
+    let kc = facts.kconfig.ok();
+    let built = m
+        .kconfig
+        .as_ref()
+        .and_then(|o| kc.map(|k| k.options.get(o.as_str()).map(String::as_str)));
+    match built {
+        Some(None) | Some(Some("n")) => return ModuleState::NotBuilt,
+        Some(Some("y")) => return ModuleState::BuiltIn,
+        _ => {}
+    }
+    let named = |kind: ModprobeKind| {
+        modprobe
+            .directives
+            .iter()
+            .find(|d| d.kind == kind && d.module == name)
+    };
+    match named(ModprobeKind::Install) {
+        Some(d) if install_disables(&d.args) => ModuleState::Disabled,
+        Some(d) => ModuleState::Redirected {
+            args: d.args.clone(),
+            at: format!("{}:{}", d.file, d.line),
+        },
+        None if kc.is_none() && m.kconfig.is_some() => ModuleState::Unknown,
+        None => ModuleState::Loadable {
+            blacklisted: named(ModprobeKind::Blacklist).is_some(),
+        },
+    }
+}
+
 pub(super) fn modules_disabled(facts: &Facts, modules: &[ModuleRef]) -> Outcome {
     let modprobe = match facts.modprobe.get() {
         Ok(m) => m,
         Err(e) => return Outcome::missing_required(e),
     };
     let mut evidence = modprobe.files.clone();
-    let loaded = facts.modules_loaded.ok();
-    let kc = facts.kconfig.ok();
-    if let Some(kc) = kc {
+    if let Some(kc) = facts.kconfig.ok() {
         evidence.push(kc.source.clone());
         if kc.options.get("MODULES").is_none_or(|v| v == "n") && !kc.options.is_empty() {
             return Outcome::verdict(
@@ -191,44 +252,19 @@ pub(super) fn modules_disabled(facts: &Facts, modules: &[ModuleRef]) -> Outcome 
     let mut unknown = Vec::new();
     for m in modules {
         let name = m.name.replace('-', "_");
-        if loaded.is_some_and(|l| l.contains(&name)) {
-            bad.push(format!("{name} is loaded"));
-            continue;
-        }
-        let built = m
-            .kconfig
-            .as_ref()
-            .and_then(|o| kc.map(|k| k.options.get(o.as_str()).map(String::as_str)));
-        match built {
-            Some(None) | Some(Some("n")) => continue, // not built
-            Some(Some("y")) => {
-                bad.push(format!("{name} is built into the kernel"));
-                continue;
+        match module_state(facts, modprobe, m) {
+            ModuleState::NotBuilt | ModuleState::Disabled => {}
+            ModuleState::Loaded => bad.push(format!("{name} is loaded")),
+            ModuleState::BuiltIn => bad.push(format!("{name} is built into the kernel")),
+            ModuleState::Redirected { args, at } => {
+                bad.push(format!("{name}: install {args} ({at})"))
             }
-            _ => {}
-        }
-        let install = modprobe
-            .directives
-            .iter()
-            .find(|d| d.kind == ModprobeKind::Install && d.module == name);
-        match install {
-            Some(d) if install_disables(&d.args) => {}
-            Some(d) => bad.push(format!(
-                "{name}: install {} ({}:{})",
-                d.args, d.file, d.line
-            )),
-            None if kc.is_none() && m.kconfig.is_some() => unknown.push(name),
-            None => {
-                let blacklisted = modprobe
-                    .directives
-                    .iter()
-                    .any(|d| d.kind == ModprobeKind::Blacklist && d.module == name);
-                bad.push(if blacklisted {
-                    format!("{name} only blacklisted (explicit modprobe still loads it)")
-                } else {
-                    format!("{name} loadable")
-                });
-            }
+            ModuleState::Unknown => unknown.push(name),
+            ModuleState::Loadable { blacklisted } => bad.push(if blacklisted {
+                format!("{name} only blacklisted (explicit modprobe still loads it)")
+            } else {
+                format!("{name} loadable")
+            }),
         }
     }
     let names: Vec<String> = modules.iter().map(|m| m.name.clone()).collect();

@@ -11,6 +11,7 @@ mod platform;
 mod services;
 
 use crate::matcher::{Matcher, Pattern};
+pub use kernel::{ModuleState, module_state};
 pub use outcome::{Context, Outcome};
 use serde::{Deserialize, Serialize};
 pub use tractorsec_facts::text::glob_match;

@@ -4,29 +4,13 @@ use super::outcome::{Context, Outcome};
 use crate::matcher::{Matcher, Subject};
 use tractorsec_facts::{Facts, Mount};
 
-/// The mount whose mount point is the longest prefix of `path` (the last
-/// one mounted when several stack on it).
-fn covering<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
-    let within = |m: &&Mount| {
-        let mp = m.mount_point.trim_end_matches('/');
-        path == m.mount_point || path.starts_with(&format!("{mp}/")) || mp.is_empty()
-    };
-    mounts
-        .iter()
-        .filter(within)
-        .fold(None, |best: Option<&Mount>, m| match best {
-            Some(b) if b.mount_point.len() > m.mount_point.len() => Some(b),
-            _ => Some(m),
-        })
-}
-
 pub(super) fn mount(facts: &Facts, path: &str, expect: &Matcher) -> Outcome {
     let mounts = match facts.mounts.get() {
         Ok(m) => m,
         Err(e) => return Outcome::missing_required(e),
     };
     let evidence = vec!["/proc/self/mountinfo".to_string()];
-    let Some(m) = covering(mounts, path) else {
+    let Some(m) = Mount::covering(mounts, path) else {
         return Outcome::error(format!("no mount covers {path}"), evidence);
     };
     let observed = if m.mount_point == path {
@@ -57,7 +41,7 @@ pub(super) fn dm_verity(facts: &Facts, paths: &[String]) -> Outcome {
     for path in paths {
         let hash_param = if path == "/" { "roothash" } else { "usrhash" };
         let on_cmdline = cmdline.is_some_and(|c| c.params.iter().any(|p| p.name == hash_param));
-        let verity = covering(mounts, path)
+        let verity = Mount::covering(mounts, path)
             .filter(|m| m.mount_point == *path)
             .and_then(|m| {
                 let name = m

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{ReadRoot, RenderError, bad, check_line, insert_once, is_word, numbered, owned_file};
+use super::{ReadRoot, RenderError, bad, check_line, insert_once, is_word, owned_file};
 use crate::{Change, Want};
 
 /// The file tractorsec owns.
@@ -25,32 +25,17 @@ pub(super) fn render(wants: &[Want], root: &dyn ReadRoot) -> Result<Vec<Change>,
         return Ok(Vec::new());
     }
     let mut all = match root.read(PATH) {
-        Some(text) => parse(&text)?,
+        Some(text) => super::parse_settings(
+            PATH,
+            &text,
+            Some("[Journal]"),
+            "not a `Key=value` line of [Journal]",
+        )?,
         None => BTreeMap::new(),
     };
     all.extend(wanted);
     let body: String = all.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
     Ok(vec![owned_file(PATH, &format!("[Journal]\n{body}"))])
-}
-
-/// The settings of an earlier version of the drop-in.
-fn parse(text: &str) -> Result<BTreeMap<String, String>, RenderError> {
-    let mut settings = BTreeMap::new();
-    for (n, line) in numbered(text) {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with(['#', ';']) || line == "[Journal]" {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=').filter(|_| !line.starts_with('[')) else {
-            return Err(RenderError::Line {
-                path: PATH.into(),
-                line: n,
-                reason: "not a `Key=value` line of [Journal]".into(),
-            });
-        };
-        settings.insert(key.trim().to_owned(), value.trim().to_owned());
-    }
-    Ok(settings)
 }
 
 #[cfg(test)]

@@ -287,6 +287,33 @@ fn is_word(name: &str, extra: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || extra.contains(c))
 }
 
+/// The `key → value` settings of one of our `key=value` drop-ins at
+/// `path` (comments, blank lines and a `section` header skipped), or the
+/// first line that is not one, rejected with `reason`.
+fn parse_settings(
+    path: &str,
+    text: &str,
+    section: Option<&str>,
+    reason: &str,
+) -> Result<BTreeMap<String, String>, RenderError> {
+    let mut settings = BTreeMap::new();
+    for (n, line) in numbered(text) {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with(['#', ';']) || Some(line) == section {
+            continue;
+        }
+        let Some((key, value)) = line.split_once('=').filter(|_| !line.starts_with('[')) else {
+            return Err(RenderError::Line {
+                path: path.into(),
+                line: n,
+                reason: reason.into(),
+            });
+        };
+        settings.insert(key.trim().to_owned(), value.trim().to_owned());
+    }
+    Ok(settings)
+}
+
 /// The lines of `text` with their 1-based numbers, line ends removed.
 fn numbered(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.lines().enumerate().map(|(i, l)| (i + 1, l))

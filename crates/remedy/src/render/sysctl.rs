@@ -7,7 +7,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{ReadRoot, RenderError, check_line, host_file, insert_once, numbered, owned_file};
+use super::{ReadRoot, RenderError, check_line, host_file, insert_once, owned_file};
 use crate::{Change, Want};
 
 /// The file tractorsec owns.
@@ -31,7 +31,7 @@ pub(super) fn render(
         return Ok(Vec::new());
     }
     let mut all = match root.read(PATH) {
-        Some(text) => parse(&text)?,
+        Some(text) => super::parse_settings(PATH, &text, None, "not a `key = value` line")?,
         None => BTreeMap::new(),
     };
     all.extend(wanted.clone());
@@ -99,26 +99,6 @@ fn check_key(key: &str) -> Result<(), RenderError> {
             "a key is letters, digits and . _ - / only",
         ))
     }
-}
-
-/// The `key → value` settings of a sysctl.d file.
-fn parse(text: &str) -> Result<BTreeMap<String, String>, RenderError> {
-    let mut settings = BTreeMap::new();
-    for (n, line) in numbered(text) {
-        let line = line.trim();
-        if line.is_empty() || line.starts_with(['#', ';']) {
-            continue;
-        }
-        let Some((key, value)) = line.split_once('=') else {
-            return Err(RenderError::Line {
-                path: PATH.into(),
-                line: n,
-                reason: "not a `key = value` line".into(),
-            });
-        };
-        settings.insert(key.trim().to_owned(), value.trim().to_owned());
-    }
-    Ok(settings)
 }
 
 #[cfg(test)]

@@ -183,14 +183,7 @@ pub(super) fn nvidia_param(facts: &Facts, name: &str, expect: &Matcher) -> Deriv
 /// driver); on AMD, where the IOMMU is on by default, the parameters that
 /// turn it off removed. Anything else (firmware settings) is manual.
 pub(super) fn iommu_enabled(facts: &Facts) -> Derived {
-    let c = facts
-        .kernel
-        .get()
-        .map(|k| &k.cmdline)
-        .map_err(|e| format!("kernel command line unreadable: {e}"))?;
-    if c.source.is_empty() {
-        return Err("no kernel command line to edit".into());
-    }
+    let c = super::kernel::cmdline_of(facts)?;
     let last = |name: &str| {
         c.params
             .iter()

@@ -5,8 +5,8 @@ use super::{Derived, Fix};
 use crate::Want;
 use std::collections::BTreeSet;
 use tractorsec_facts::text::glob_match;
-use tractorsec_facts::{Cmdline, Facts, ModprobeKind};
-use tractorsec_policy::check::{Context, ModuleRef};
+use tractorsec_facts::{Cmdline, Facts};
+use tractorsec_policy::check::{Context, ModuleRef, ModuleState, module_state};
 use tractorsec_policy::{Matcher, Subject};
 
 /// `key = value` from the matcher. Keys the check must not persist (read-only
@@ -95,7 +95,7 @@ pub(super) fn sysctl_persisted(ctx: &Context<'_>) -> Derived {
 }
 
 /// The command line the kernel booted with (or will boot with offline).
-fn cmdline_of(facts: &Facts) -> Result<&Cmdline, String> {
+pub(super) fn cmdline_of(facts: &Facts) -> Result<&Cmdline, String> {
     let c = facts
         .kernel
         .get()
@@ -134,36 +134,21 @@ pub(super) fn modules_disabled(facts: &Facts, modules: &[ModuleRef]) -> Derived 
         .modprobe
         .get()
         .map_err(|e| format!("modprobe configuration unreadable: {e}"))?;
-    let loaded = facts.modules_loaded.ok();
-    let kc = facts.kconfig.ok();
     let mut wants = Vec::new();
     let mut reboot = false;
     let mut builtin = Vec::new();
     for m in modules {
-        let name = m.name.replace('-', "_");
-        if loaded.is_some_and(|l| l.contains(&name)) {
-            reboot = true;
-            wants.push(Want::ModuleOff { module: name });
-            continue;
-        }
-        let built = m
-            .kconfig
-            .as_ref()
-            .and_then(|o| kc.map(|k| k.options.get(o.as_str()).map(String::as_str)));
-        match built {
-            Some(None) | Some(Some("n")) => continue,
-            Some(Some("y")) => {
-                builtin.push(name);
-                continue;
+        let module = m.name.replace('-', "_");
+        match module_state(facts, modprobe, m) {
+            ModuleState::NotBuilt | ModuleState::Disabled => {}
+            ModuleState::BuiltIn => builtin.push(module),
+            ModuleState::Loaded => {
+                reboot = true;
+                wants.push(Want::ModuleOff { module });
             }
-            _ => {}
-        }
-        let install = modprobe
-            .directives
-            .iter()
-            .find(|d| d.kind == ModprobeKind::Install && d.module == name);
-        if !install.is_some_and(|d| install_disables(&d.args)) {
-            wants.push(Want::ModuleOff { module: name });
+            ModuleState::Redirected { .. }
+            | ModuleState::Loadable { .. }
+            | ModuleState::Unknown => wants.push(Want::ModuleOff { module }),
         }
     }
     if !builtin.is_empty() {
@@ -173,16 +158,6 @@ pub(super) fn modules_disabled(facts: &Facts, modules: &[ModuleRef]) -> Derived 
         ));
     }
     Ok(Fix { wants, reboot })
-}
-
-/// Whether an `install` command makes loading fail or do nothing (as the
-/// check reads it; the first `install` directive wins).
-fn install_disables(command: &str) -> bool {
-    let program = command.split_whitespace().next().unwrap_or("");
-    matches!(
-        program,
-        "/bin/false" | "/bin/true" | "/usr/bin/false" | "/usr/bin/true" | "false" | "true"
-    )
 }
 
 /// `lockdown=<mode>` on the command line; needs the lockdown LSM, which is
@@ -341,7 +316,7 @@ pub(super) fn cpu_vulnerability(facts: &Facts, name: &str, _expect: &Matcher) ->
 mod tests {
     use super::super::testing::{facts, m};
     use super::*;
-    use tractorsec_facts::{KConfig, Modprobe, ModprobeDirective, Source};
+    use tractorsec_facts::{KConfig, Modprobe, ModprobeDirective, ModprobeKind, Source};
 
     fn kconfig(opts: &[(&str, &str)]) -> Source<KConfig> {
         Source::Ok(KConfig {

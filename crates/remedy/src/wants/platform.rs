@@ -22,28 +22,12 @@ fn required_options(m: &Matcher) -> Result<Vec<String>, String> {
     }
 }
 
-/// The mount whose mount point is the longest prefix of `path` (as the
-/// check finds it).
-fn covering<'a>(mounts: &'a [Mount], path: &str) -> Option<&'a Mount> {
-    let within = |m: &&Mount| {
-        let mp = m.mount_point.trim_end_matches('/');
-        path == m.mount_point || path.starts_with(&format!("{mp}/")) || mp.is_empty()
-    };
-    mounts
-        .iter()
-        .filter(within)
-        .fold(None, |best: Option<&Mount>, m| match best {
-            Some(b) if b.mount_point.len() > m.mount_point.len() => Some(b),
-            _ => Some(m),
-        })
-}
-
 /// `MountOptions` adding the missing options to `path`'s fstab entry,
 /// effective at the next remount or boot. When `path` is not a separate
 /// mount, every required option is listed for a new entry for `path`.
 pub(super) fn mount(facts: &Facts, path: &str, expect: &Matcher) -> Derived {
     let required = required_options(expect)?;
-    let current: &[String] = match facts.mounts.ok().and_then(|m| covering(m, path)) {
+    let current: &[String] = match facts.mounts.ok().and_then(|m| Mount::covering(m, path)) {
         Some(m) if m.mount_point == path => &m.options,
         _ => &[],
     };

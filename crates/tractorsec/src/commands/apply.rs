@@ -47,8 +47,7 @@ fn recovered_notes(out: &Output, recovered: &[Recovered]) {
 /// Plan, then apply as one transaction (or print the plan), then audit
 /// again and say what passes now.
 pub fn run(args: ApplyArgs, out: &Output) -> Result<ExitCode> {
-    let profile = Profile::load_with(&args.profile, &super::parse_params(&args.params)?)?;
-    let waivers = super::load_waivers(args.waivers.as_deref(), &profile)?;
+    let (profile, waivers) = super::judge(&args.judge)?;
     let dir = open(args.root.as_deref())?;
     let recovered = if args.dry_run {
         Vec::new()

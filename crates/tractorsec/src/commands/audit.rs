@@ -5,7 +5,7 @@ use crate::output::Output;
 use anyhow::Result;
 use std::process::ExitCode;
 use std::time::Instant;
-use tractorsec_policy::{Profile, Severity, evaluate_with};
+use tractorsec_policy::{Severity, evaluate_with};
 use tractorsec_report::{
     Report, TextOptions, render_html, render_json, render_junit, render_ocsf, render_prometheus,
     render_sarif, render_text,
@@ -14,8 +14,7 @@ use tractorsec_report::{
 /// Collect (or load) facts, evaluate, render, and map failures to exit 1.
 pub fn run(args: AuditArgs, out: &Output) -> Result<ExitCode> {
     let started = Instant::now();
-    let profile = Profile::load_with(&args.profile, &super::parse_params(&args.params)?)?;
-    let waivers = super::load_waivers(args.waivers.as_deref(), &profile)?;
+    let (profile, waivers) = super::judge(&args.judge)?;
     let mut clock = Clock::new(args.timings);
     let facts = match &args.source.facts {
         Some(path) => super::load_facts(path)?,

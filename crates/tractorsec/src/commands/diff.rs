@@ -36,9 +36,9 @@ fn read(path: &Path) -> Result<Input> {
     }
 }
 
-fn judge(facts: &Facts, profile: &Profile) -> Report {
+fn report(facts: &Facts, profile: &Profile, waivers: &Waivers) -> Report {
     let today = tractorsec_facts::collect::time::today();
-    let findings = evaluate_with(profile, facts, &Waivers::default(), &today);
+    let findings = evaluate_with(profile, facts, waivers, &today);
     let overrides = profile
         .overrides
         .iter()
@@ -52,11 +52,11 @@ pub fn run(args: DiffArgs, out: &Output) -> Result<ExitCode> {
     let diff = match (read(&args.old)?, read(&args.new)?) {
         (Input::Report(old), Input::Report(new)) => diff_reports(&old, &new, None),
         (Input::Snapshot(old), Input::Snapshot(new)) => {
-            let profile = Profile::load_with(&args.profile, &super::parse_params(&args.params)?)?;
+            let (profile, waivers) = super::judge(&args.judge)?;
             let (a, b) = (serde_json::to_value(&old)?, serde_json::to_value(&new)?);
             diff_reports(
-                &judge(&old, &profile),
-                &judge(&new, &profile),
+                &report(&old, &profile, &waivers),
+                &report(&new, &profile, &waivers),
                 Some((&a, &b)),
             )
         }

@@ -80,7 +80,7 @@ fn load_facts(path: &Path) -> Result<Facts> {
 
 /// `NAME=VALUE` pairs; VALUE is read as TOML (`2`, `["a"]`, `true`) and
 /// otherwise taken as a string.
-pub(crate) fn parse_params(pairs: &[String]) -> Result<BTreeMap<String, toml::Value>> {
+fn parse_params(pairs: &[String]) -> Result<BTreeMap<String, toml::Value>> {
     let mut out = BTreeMap::new();
     for pair in pairs {
         let Some((name, value)) = pair.split_once('=') else {
@@ -95,19 +95,18 @@ pub(crate) fn parse_params(pairs: &[String]) -> Result<BTreeMap<String, toml::Va
     Ok(out)
 }
 
-/// The waivers file, or none.
-fn load_waivers(
-    path: Option<&Path>,
-    profile: &tractorsec_policy::Profile,
-) -> Result<tractorsec_policy::Waivers> {
-    let Some(path) = path else {
-        return Ok(tractorsec_policy::Waivers::default());
+/// The profile (with `--param` overrides) and waivers of `--profile`,
+/// `--param`, `--waivers`.
+fn judge(
+    args: &crate::cli::JudgeArgs,
+) -> Result<(tractorsec_policy::Profile, tractorsec_policy::Waivers)> {
+    let profile =
+        tractorsec_policy::Profile::load_with(&args.profile, &parse_params(&args.params)?)?;
+    let Some(path) = &args.waivers else {
+        return Ok((profile, tractorsec_policy::Waivers::default()));
     };
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(tractorsec_policy::Waivers::parse(
-        &path.display().to_string(),
-        &text,
-        profile,
-    )?)
+    let waivers = tractorsec_policy::Waivers::parse(&path.display().to_string(), &text, &profile)?;
+    Ok((profile, waivers))
 }
