@@ -231,6 +231,19 @@ pub struct PersistedSysctl {
     pub entries: BTreeMap<String, PersistedValue>,
 }
 
+impl PersistedSysctl {
+    /// The value a reboot would give `key`: its own entry, else the first
+    /// glob entry (`net.ipv4.conf.*.rp_filter`) matching it.
+    pub fn entry(&self, key: &str) -> Option<&PersistedValue> {
+        self.entries.get(key).or_else(|| {
+            self.entries
+                .iter()
+                .find(|(k, _)| k.contains('*') && crate::text::glob_match(k, key))
+                .map(|(_, v)| v)
+        })
+    }
+}
+
 /// One persisted sysctl value and where it came from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 pub struct PersistedValue {

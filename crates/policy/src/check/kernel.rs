@@ -1,7 +1,6 @@
 //! Kernel checks: sysctl, kconfig, command line, modules, LSMs, CPU.
 
 use super::ModuleRef;
-use super::glob_match;
 use super::outcome::{Context, Outcome, list_some};
 use crate::finding::Status;
 use crate::matcher::{Matcher, Subject};
@@ -73,13 +72,7 @@ pub(super) fn sysctl_persisted(ctx: &Context<'_>) -> Outcome {
                 }
             }
             checked += 1;
-            let entry = persisted.entries.get(key).or_else(|| {
-                persisted
-                    .entries
-                    .iter()
-                    .find(|(k, _)| k.contains('*') && glob_match(k, key))
-                    .map(|(_, v)| v)
-            });
+            let entry = persisted.entry(key);
             match entry {
                 Some(e) if expect.matches(Subject::Scalar(Some(&e.value))) == Ok(true) => {}
                 Some(e) => missing.push(format!("{key} = {} ({}:{})", e.value, e.file, e.line)),

@@ -4,7 +4,6 @@ use super::values::{Shape, value_for};
 use super::{Derived, Fix};
 use crate::Want;
 use std::collections::BTreeSet;
-use tractorsec_facts::text::glob_match;
 use tractorsec_facts::{Cmdline, Facts};
 use tractorsec_policy::check::{Context, ModuleRef, ModuleState, module_state};
 use tractorsec_policy::{Matcher, Subject};
@@ -65,13 +64,7 @@ pub(super) fn sysctl_persisted(ctx: &Context<'_>) -> Derived {
                 }
                 None => None,
             };
-            let entry = persisted.entries.get(key).or_else(|| {
-                persisted
-                    .entries
-                    .iter()
-                    .find(|(k, _)| k.contains('*') && glob_match(k, key))
-                    .map(|(_, v)| v)
-            });
+            let entry = persisted.entry(key);
             if entry.is_some_and(|e| expect.matches(Subject::Scalar(Some(&e.value))) == Ok(true)) {
                 continue;
             }
@@ -385,17 +378,28 @@ mod tests {
         assert!(modules_disabled(&f, &mods[1..2]).is_err());
     }
 
-    #[test]
-    fn lsm_list_adds_the_missing_ones_in_stacking_order() {
-        let mut f = facts();
-        f.kernel = Source::Ok(tractorsec_facts::Kernel {
+    /// A kernel booted with these command-line parameters.
+    fn booted_with(params: &[(&str, Option<&str>)]) -> Source<tractorsec_facts::Kernel> {
+        Source::Ok(tractorsec_facts::Kernel {
             release: None,
             cmdline: Cmdline {
                 source: "/proc/cmdline".into(),
                 raw: String::new(),
-                params: vec![],
+                params: params
+                    .iter()
+                    .map(|(name, value)| tractorsec_facts::CmdlineParam {
+                        name: (*name).into(),
+                        value: value.map(Into::into),
+                    })
+                    .collect(),
             },
-        });
+        })
+    }
+
+    #[test]
+    fn lsm_list_adds_the_missing_ones_in_stacking_order() {
+        let mut f = facts();
+        f.kernel = booted_with(&[]);
         f.lsm = Source::Ok(vec!["capability".into(), "lockdown".into(), "yama".into()]);
         let expect = m(
             r#"{"all": [{"any": [{"contains": "apparmor"}, {"contains": "selinux"}]}, {"contains": "yama"}, {"contains": "landlock"}]}"#,
@@ -431,23 +435,7 @@ mod tests {
     #[test]
     fn meltdown_forces_pti_and_drops_what_overrides_it() {
         let mut f = facts();
-        f.kernel = Source::Ok(tractorsec_facts::Kernel {
-            release: None,
-            cmdline: Cmdline {
-                source: "/proc/cmdline".into(),
-                raw: String::new(),
-                params: vec![
-                    tractorsec_facts::CmdlineParam {
-                        name: "nopti".into(),
-                        value: None,
-                    },
-                    tractorsec_facts::CmdlineParam {
-                        name: "mitigations".into(),
-                        value: Some("off".into()),
-                    },
-                ],
-            },
-        });
+        f.kernel = booted_with(&[("nopti", None), ("mitigations", Some("off"))]);
         f.cpu = Source::Ok(tractorsec_facts::Cpu {
             vendor: Some("GenuineIntel".into()),
             flags: vec![],
