@@ -112,6 +112,38 @@ fn apply_fixes_the_weakened_host_and_rollback_restores_every_byte() {
     assert!(diff.is_empty(), "rollback left differences: {diff:?}");
 }
 
+#[test]
+fn a_stock_debian_host_is_fixed_and_restored_and_a_hardened_one_left_alone() {
+    let Some(root) = host("debian-stock") else {
+        return;
+    };
+    let original = tree(root.path());
+    let (code, out, err) = apply(root.path(), &["--format", "json"]);
+    assert_eq!(code, 0, "every control the plan fixes passes: {out}{err}");
+    let applied: Value = serde_json::from_str(&out).expect("json");
+    assert!(
+        applied["fixed"].as_array().expect("fixed").len() > 30,
+        "{applied}"
+    );
+    let r = root.path().to_str().expect("utf-8");
+    assert_eq!(run(&["rollback", "--root", r]).0, 0);
+    let diff = differences(&original, &tree(root.path()));
+    assert!(diff.is_empty(), "rollback left differences: {diff:?}");
+
+    let Some(hardened) = host("gpu-hardened") else {
+        return;
+    };
+    let before = tree(hardened.path());
+    let (code, out, _) = apply(hardened.path(), &[]);
+    assert_eq!(code, 0);
+    assert!(out.contains("nothing to change"), "{out}");
+    assert!(
+        !hardened.path().join("var/lib/tractorsec").exists(),
+        "no journal"
+    );
+    assert!(differences(&before, &tree(hardened.path())).is_empty());
+}
+
 /// `sh -c SCRIPT` with core dumps off (a crash test aborts on purpose), and
 /// extra environment; (exit code or None when killed, stdout, stderr).
 fn sh(script: &str, env: &[(&str, String)]) -> (Option<i32>, String, String) {

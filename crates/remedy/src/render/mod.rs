@@ -41,19 +41,13 @@ pub trait ReadRoot {
     /// Whether anything (file, directory, link) is at `path`.
     fn exists(&self, path: &str) -> bool;
     /// The names (not paths) of the entries of directory `dir`, in any
-    /// order; empty when it is absent. Implement it: it finds the drop-ins
-    /// that sshd reads before tractorsec's (cloud-init's
-    /// `50-cloud-init.conf`) and the other `grub.d/*.cfg` files; the default
-    /// (nothing) leaves them unseen, so their values may still win.
-    fn list(&self, _dir: &str) -> Vec<String> {
-        Vec::new()
-    }
-    /// Permission bits, uid and gid of the file at `path`, when known. An
-    /// edited host file keeps them; without them it is written 0644
-    /// root:root.
-    fn mode_owner(&self, _path: &str) -> Option<(u32, u32, u32)> {
-        None
-    }
+    /// order; empty when it is absent. It finds what is read before or after
+    /// tractorsec's drop-ins (cloud-init's sshd `50-cloud-init.conf`, other
+    /// `grub.d/*.cfg`, later `sysctl.d` files), whose values could win.
+    fn list(&self, dir: &str) -> Vec<String>;
+    /// Permission bits, uid and gid of the file at `path`, when known: an
+    /// edited host file keeps them (else it is written 0644 root:root).
+    fn mode_owner(&self, path: &str) -> Option<(u32, u32, u32)>;
 }
 
 /// An in-memory root: absolute path → file text. Directories exist where a
@@ -77,6 +71,11 @@ impl ReadRoot for BTreeMap<String, String> {
             .collect();
         names.dedup();
         names
+    }
+
+    /// Every in-memory file is 0644 root:root.
+    fn mode_owner(&self, path: &str) -> Option<(u32, u32, u32)> {
+        self.contains_key(path).then_some((0o644, 0, 0))
     }
 }
 

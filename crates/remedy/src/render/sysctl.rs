@@ -37,11 +37,11 @@ pub(super) fn render(
     all.extend(wanted.clone());
     let body: String = all.iter().map(|(k, v)| format!("{k} = {v}\n")).collect();
     let mut changes = vec![owned_file(PATH, &body)];
-    for later in read_after_ours(root) {
-        if let Some(text) = root.read(&later) {
+    for (read, write) in read_after_ours(root) {
+        if let Some(text) = root.read(&read) {
             let edited = comment_out(&text, &all);
             if edited != text {
-                changes.push(host_file(root, &later, edited));
+                changes.push(host_file(root, &write, edited));
             }
         }
     }
@@ -55,19 +55,32 @@ pub(super) fn render(
     Ok(changes)
 }
 
-/// The files `sysctl --system` reads after ours that we may edit: later
-/// names in `/etc/sysctl.d`, then `/etc/sysctl.conf`.
-fn read_after_ours(root: &dyn ReadRoot) -> Vec<String> {
+/// The files `sysctl --system` reads after ours, as (where it reads it,
+/// where an edited copy goes): later names in `/etc/sysctl.d` are edited in
+/// place; a later vendor file (`/usr/lib/sysctl.d/99-protect-links.conf`)
+/// is shadowed by an edited copy of the same name in `/etc/sysctl.d`, as
+/// systemd-sysctl lets `/etc` override `/usr/lib`; `/etc/sysctl.conf` last.
+/// Files in `/run` are transient and left alone.
+fn read_after_ours(root: &dyn ReadRoot) -> Vec<(String, String)> {
     let ours = PATH.rsplit('/').next().unwrap_or_default();
-    let mut names: Vec<String> = root
-        .list("/etc/sysctl.d")
+    let mut effective: BTreeMap<String, &str> = BTreeMap::new();
+    for dir in tractorsec_facts::collect::sysctl_d::DIRS {
+        for name in root.list(dir) {
+            if name.ends_with(".conf") && name.as_str() > ours {
+                effective.entry(name).or_insert(dir);
+            }
+        }
+    }
+    let mut files: Vec<(String, String)> = effective
         .into_iter()
-        .filter(|n| n.ends_with(".conf") && n.as_str() > ours)
-        .map(|n| format!("/etc/sysctl.d/{n}"))
+        .filter(|(_, dir)| *dir != "/run/sysctl.d")
+        .map(|(name, dir)| (format!("{dir}/{name}"), format!("/etc/sysctl.d/{name}")))
         .collect();
-    names.sort();
-    names.push("/etc/sysctl.conf".to_string());
-    names
+    files.push((
+        "/etc/sysctl.conf".to_string(),
+        "/etc/sysctl.conf".to_string(),
+    ));
+    files
 }
 
 /// `text` with every line that sets a `managed` key commented out; every
