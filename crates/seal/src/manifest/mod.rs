@@ -1,0 +1,1 @@
+//! Tree manifests: seal, and drift against a seal.

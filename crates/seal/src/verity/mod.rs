@@ -1,0 +1,1 @@
+//! dm-verity hash devices (format version 1), byte-compatible with `veritysetup`.
