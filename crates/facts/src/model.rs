@@ -113,6 +113,44 @@ pub struct Facts {
     pub audit: Source<Audit>,
     /// journald's effective configuration.
     pub journald: Source<Journald>,
+    /// The tree checked against a sealed manifest: only `tractorsec audit`
+    /// fills it, when the profile names a manifest (params `manifest`,
+    /// `pubkey`); snapshots taken without one say so.
+    #[serde(default = "image_not_checked")]
+    pub image: Source<ImageCheck>,
+}
+
+/// What `image` holds when no manifest was checked.
+pub fn image_not_checked() -> Source<ImageCheck> {
+    Source::Error(FactError::new(
+        crate::FactErrorKind::NotPresent,
+        "",
+        "no sealed manifest was checked (tractorsec audit does, when params manifest and pubkey are set)",
+    ))
+}
+
+/// The result of checking the tree against its sealed manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct ImageCheck {
+    /// The manifest file.
+    pub manifest: String,
+    /// Whether its signature verified with the configured public key
+    /// (when not, nothing else was compared).
+    pub signature_valid: bool,
+    /// The signing key id, or why the signature was rejected.
+    pub signature: String,
+    /// Entries in the manifest.
+    pub entries: u64,
+    /// Entries on disk, not in the manifest.
+    pub added: u64,
+    /// Entries in the manifest, not on disk.
+    pub removed: u64,
+    /// Entries whose attributes differ.
+    pub changed: u64,
+    /// Entries that could not be compared (unreadable, vanished).
+    pub errors: u64,
+    /// The first drift lines (`changed /usr/bin/x: content, mode`).
+    pub first: Vec<String>,
 }
 
 impl Facts {
@@ -149,6 +187,7 @@ impl Facts {
             e("listeners", &self.listeners),
             e("audit", &self.audit),
             e("journald", &self.journald),
+            e("image", &self.image),
         ]
         .into_iter()
         .flatten()

@@ -51,6 +51,19 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         root: Option<PathBuf>,
     },
+    /// Seal a tree into a signed manifest (`--out MANIFEST`, signature
+    /// beside it).
+    Seal(SealArgs),
+    /// Check a tree against its sealed manifest: the signature first, then
+    /// every added, removed and changed entry.
+    #[command(after_help = VERIFY_EXIT_CODES)]
+    Verify(VerifyArgs),
+    /// dm-verity hash devices, byte-compatible with `veritysetup`.
+    Verity {
+        /// What to do.
+        #[command(subcommand)]
+        action: VerityAction,
+    },
     /// What changed between two reports or two snapshots.
     #[command(after_help = DIFF_EXIT_CODES)]
     Diff(DiffArgs),
@@ -123,6 +136,94 @@ pub struct RollbackArgs {
     /// The root (default `/`).
     #[arg(long, value_name = "DIR")]
     pub root: Option<PathBuf>,
+}
+
+const VERIFY_EXIT_CODES: &str = "Exit codes: 0 the tree matches; 1 drift; 2 the manifest, its \
+signature or the tree could not be checked.";
+
+/// Content hash of a manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ContentHash {
+    /// BLAKE3 (default; fastest).
+    Blake3,
+    /// SHA-256.
+    Sha256,
+}
+
+/// `tractorsec seal`.
+#[derive(Debug, Args)]
+pub struct SealArgs {
+    /// The tree (an image directory, or `/`; other mounts are not crossed).
+    pub dir: PathBuf,
+    /// Secret key that signs the manifest (`tractorsec key generate`).
+    #[arg(long, value_name = "KEY")]
+    pub key: PathBuf,
+    /// Leave out paths matching GLOB (relative to DIR; repeat).
+    #[arg(long, value_name = "GLOB")]
+    pub exclude: Vec<String>,
+    /// Content hash.
+    #[arg(long = "hash", value_enum, default_value = "blake3")]
+    pub hash: ContentHash,
+}
+
+/// `tractorsec verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The tree to check.
+    pub dir: PathBuf,
+    /// The sealed manifest (its signature is `MANIFEST.minisig`).
+    #[arg(long, value_name = "FILE")]
+    pub manifest: PathBuf,
+    /// Public key the manifest must be signed with.
+    #[arg(long, value_name = "FILE")]
+    pub pubkey: PathBuf,
+    /// Re-hash only files whose size, mtime, ctime or inode changed since
+    /// the last verify (node-local cache, see --cache).
+    #[arg(long)]
+    pub quick: bool,
+    /// The quick-mode cache (default:
+    /// /var/lib/tractorsec/verify-cache/<manifest digest>.json).
+    #[arg(long, value_name = "FILE", requires = "quick")]
+    pub cache: Option<PathBuf>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlainFormat,
+}
+
+/// `tractorsec verity`.
+#[derive(Debug, Subcommand)]
+pub enum VerityAction {
+    /// Write a hash device for DATA (superblock, version 1) and print the
+    /// root hash, as `veritysetup format` does.
+    Format {
+        /// Data device or image file.
+        data: PathBuf,
+        /// Hash device or file to write.
+        hash: PathBuf,
+        /// Salt in hex, or `-` for none (default: 32 random bytes).
+        #[arg(long, value_name = "HEX|-")]
+        salt: Option<String>,
+        /// Data block size in bytes.
+        #[arg(long, default_value_t = 4096)]
+        data_block_size: u32,
+        /// Hash block size in bytes.
+        #[arg(long, default_value_t = 4096)]
+        hash_block_size: u32,
+        /// Hash algorithm: sha256, sha1 or sha512.
+        #[arg(long = "hash", default_value = "sha256")]
+        algorithm: String,
+    },
+    /// Check DATA against HASH and the trusted ROOT hash; names the first
+    /// corrupt block.
+    #[command(after_help = "Exit codes: 0 verified; 1 corrupt or wrong root; 2 cannot check.")]
+    Verify {
+        /// Data device or image file.
+        data: PathBuf,
+        /// Hash device or file.
+        hash: PathBuf,
+        /// The trusted root hash (hex).
+        root: String,
+    },
 }
 
 const DIFF_EXIT_CODES: &str = "Exit codes: 0 nothing newly fails; 1 a control newly fails; \

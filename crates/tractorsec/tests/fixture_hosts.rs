@@ -95,20 +95,11 @@ fn golden_findings_weakened() {
 /// Controls that cannot reach one of the two verdicts with this build, and
 /// why. Kept as short as possible; the test fails when an entry is no longer
 /// needed.
-const CANNOT_PASS: &[(&str, &str)] = &[(
-    "platform.image.drift",
-    "verifying a sealed manifest is not implemented: with a manifest configured it reports error",
+const CANNOT_PASS: &[(&str, &str)] = &[];
+const CANNOT_FAIL: &[(&str, &str)] = &[(
+    "devices.storage.sed",
+    "without TCG Level 0 discovery, NVMe outside dm-crypt is an error, never a failure",
 )];
-const CANNOT_FAIL: &[(&str, &str)] = &[
-    (
-        "platform.image.drift",
-        "verifying a sealed manifest is not implemented: with a manifest configured it reports error",
-    ),
-    (
-        "devices.storage.sed",
-        "without TCG Level 0 discovery, NVMe outside dm-crypt is an error, never a failure",
-    ),
-];
 
 /// A profile extending the built-in one with the params that make the
 /// param-driven controls (not applicable by default) judge something.
@@ -156,6 +147,49 @@ fn every_control_passes_somewhere_and_fails_somewhere() {
         format!("\"{hash}\"").as_str()
     );
     runs.push(provisioned);
+    // A sealed image: the drift control passes on the tree it sealed, and
+    // fails once a file is added.
+    let keys = tempfile::tempdir().expect("temp dir");
+    let (secret, public, manifest) = (
+        keys.path().join("k.key"),
+        keys.path().join("k.pub"),
+        keys.path().join("root.manifest"),
+    );
+    let path = |p: &Path| p.to_str().expect("utf-8 path").to_string();
+    let generated = tractorsec()
+        .args([
+            "key",
+            "generate",
+            "--secret",
+            &path(&secret),
+            "--public",
+            &path(&public),
+        ])
+        .output()
+        .expect("key generate");
+    assert!(generated.status.success());
+    let sealed = tractorsec()
+        .args([
+            "seal",
+            &path(roots[0].path()),
+            "--key",
+            &path(&secret),
+            "--out",
+            &path(&manifest),
+        ])
+        .output()
+        .expect("seal");
+    assert!(
+        sealed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&sealed.stderr)
+    );
+    let manifest_param = format!("manifest={}", path(&manifest));
+    let pubkey_param = format!("pubkey={}", path(&public));
+    let sealed_params = ["--param", &manifest_param, "--param", &pubkey_param];
+    runs.push(audit_json(roots[0].path(), &sealed_params).0);
+    std::fs::write(roots[0].path().join("etc/dropped-by-attacker"), "x").expect("write");
+    runs.push(audit_json(roots[0].path(), &sealed_params).0);
     for report in &runs {
         for (id, status) in statuses(report) {
             seen.entry(id).or_default().insert(status);

@@ -307,7 +307,9 @@ impl Check {
                 default,
                 expect,
             } => services::journald(facts, key, default.as_deref(), expect),
-            Check::ImageDrift { manifest, pubkey } => platform::image_drift(manifest, pubkey),
+            Check::ImageDrift { manifest, pubkey } => {
+                platform::image_drift(facts, manifest, pubkey)
+            }
             Check::ProfileHash { expected } => platform::profile_hash(ctx, expected),
             Check::All(checks) => Outcome::all(checks.iter().map(|c| c.evaluate(ctx)).collect()),
             Check::Any(checks) => Outcome::any(checks.iter().map(|c| c.evaluate(ctx)).collect()),

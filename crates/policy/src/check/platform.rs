@@ -68,19 +68,43 @@ pub(super) fn dm_verity(facts: &Facts, paths: &[String]) -> Outcome {
     out
 }
 
-pub(super) fn image_drift(manifest: &str, pubkey: &str) -> Outcome {
-    if manifest.is_empty() {
+pub(super) fn image_drift(facts: &Facts, manifest: &str, pubkey: &str) -> Outcome {
+    if manifest.is_empty() || pubkey.is_empty() {
         return Outcome::not_applicable(
-            "no sealed manifest configured (param manifest)",
+            "no sealed manifest configured (params manifest and pubkey)",
             Vec::new(),
         );
     }
-    Outcome::error(
-        format!(
-            "manifest {manifest} (key {pubkey}) configured, but this build cannot verify sealed manifests yet"
-        ),
-        vec![manifest.to_string()],
-    )
+    let evidence = vec![manifest.to_string(), pubkey.to_string()];
+    let expected = "signature valid; no entry added, removed or changed".to_string();
+    let check = match facts.image.get() {
+        Ok(c) if c.manifest == manifest => c,
+        Ok(c) => {
+            return Outcome::error(
+                format!("the snapshot checked {}, not {manifest}", c.manifest),
+                evidence,
+            );
+        }
+        Err(e) => return Outcome::error(e.to_string(), evidence),
+    };
+    if !check.signature_valid {
+        return Outcome::verdict(
+            false,
+            format!("manifest signature rejected: {}", check.signature),
+            expected,
+            evidence,
+        );
+    }
+    let drift = check.added + check.removed + check.changed + check.errors;
+    let mut observed = format!(
+        "{} entries; added {}, removed {}, changed {}, unreadable {}",
+        check.entries, check.added, check.removed, check.changed, check.errors
+    );
+    if !check.first.is_empty() {
+        observed.push_str(": ");
+        observed.push_str(&check.first.join("; "));
+    }
+    Outcome::verdict(drift == 0, observed, expected, evidence)
 }
 
 pub(super) fn profile_hash(ctx: &Context<'_>, expected: &str) -> Outcome {

@@ -16,7 +16,7 @@ pub fn run(args: AuditArgs, out: &Output) -> Result<ExitCode> {
     let started = Instant::now();
     let (profile, waivers) = super::judge(&args.judge)?;
     let mut clock = Clock::new(args.timings);
-    let facts = match &args.source.facts {
+    let mut facts = match &args.source.facts {
         Some(path) => super::load_facts(path)?,
         None => {
             let root = super::open_root(args.source.root.as_deref())?;
@@ -24,6 +24,9 @@ pub fn run(args: AuditArgs, out: &Output) -> Result<ExitCode> {
             tractorsec_facts::collect::collect(&root)
         }
     };
+    if args.source.facts.is_none() {
+        check_image(&mut facts, &profile, args.source.root.as_deref());
+    }
     clock.lap("collect");
     let today = tractorsec_facts::collect::time::today();
     let findings = evaluate_with(&profile, &facts, &waivers, &today);
@@ -94,5 +97,31 @@ impl Clock {
             );
             self.last = Some(Instant::now());
         }
+    }
+}
+
+/// Check the tree against the sealed manifest that an enabled
+/// `image_drift` control of the profile names (params `manifest`,
+/// `pubkey`), so the control can judge it.
+fn check_image(
+    facts: &mut tractorsec_facts::Facts,
+    profile: &tractorsec_policy::Profile,
+    root: Option<&std::path::Path>,
+) {
+    let wanted = profile
+        .controls
+        .iter()
+        .filter(|c| c.enabled)
+        .find_map(|c| match &c.check {
+            tractorsec_policy::Check::ImageDrift { manifest, pubkey }
+                if !manifest.is_empty() && !pubkey.is_empty() =>
+            {
+                Some((manifest.clone(), pubkey.clone()))
+            }
+            _ => None,
+        });
+    if let Some((manifest, pubkey)) = wanted {
+        let root = root.unwrap_or(std::path::Path::new("/"));
+        facts.image = super::seal::image_check(root, &manifest, &pubkey);
     }
 }

@@ -6,6 +6,7 @@ mod controls;
 mod diff;
 mod docs;
 mod facts;
+mod seal;
 mod signing;
 
 use crate::cli::{Cli, Command, SchemaDoc};
@@ -29,6 +30,9 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Apply(args) => apply::run(args, &out),
         Command::Rollback(args) => apply::rollback(args, &out),
         Command::Transactions { root } => apply::transactions(root.as_deref(), &out),
+        Command::Seal(args) => seal::seal(args, &out),
+        Command::Verify(args) => seal::verify(args, &out),
+        Command::Verity { action } => seal::verity(action, &out),
         Command::Diff(args) => diff::run(args, &out),
         Command::Key { action } => signing::key(action, &out),
         Command::Signature { action } => signing::signature(action, &out),
