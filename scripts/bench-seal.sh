@@ -25,7 +25,7 @@ trap 'rm -rf "$WORK"' EXIT
 
 files=$(find "$DIR" -xdev -type f | wc -l)
 entries=$(find "$DIR" -xdev | wc -l)
-bytes=$(find "$DIR" -xdev -type f -printf '%s\n' | awk '{s+=$1} END {print s}')
+gib=$(find "$DIR" -xdev -type f -printf '%s\n' | awk '{s+=$1} END {printf "%.2f", s / 1073741824}')
 find "$DIR" -xdev -type f -print0 > "$WORK/files0"
 
 cat > "$WORK/aide.conf" <<CONF
@@ -55,7 +55,7 @@ measure() {
     /usr/bin/time -f %M -o "$WORK/$name.rss" "$@" > /dev/null 2> "$WORK/$name.err" \
       || { [ "$name" = verify ] || [ "$name" = quick ] || { cat "$WORK/$name.err" >&2; exit 1; }; }
     t1=$(date +%s.%N)
-    echo "$t1 - $t0" | bc -l >> "$WORK/$name.t"
+    awk -v a="$t1" -v b="$t0" 'BEGIN {printf "%.6f\n", a - b}' >> "$WORK/$name.t"
     tail -1 "$WORK/$name.rss" >> "$WORK/$name.m"
   done
   MED[$name]=$(median < "$WORK/$name.t")
@@ -74,11 +74,11 @@ measure verify "$RUNS" "$SEAL" verify "$DIR" "$WORK/manifest"
 measure quick "$RUNS" "$SEAL" verify "$DIR" "$WORK/manifest" --quick "$WORK/quick.cache"
 "$SEAL" verify "$DIR" "$WORK/manifest" --quick "$WORK/quick.cache" | head -1 > "$WORK/quick.summary" || true
 
-ratio() { echo "scale=2; $1 / $2" | bc -l; }
-printf '\ntree: %s — %d entries, %d regular files, %.2f GiB; %d runs each (aide 1), 2 cores, warm cache\n\n' \
-  "$DIR" "$entries" "$files" "$(echo "$bytes / 1073741824" | bc -l)" "$RUNS"
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+printf '\ntree: %s — %d entries, %d regular files, %s GiB; %d runs each (aide 1), %d cores, warm cache\n\n' \
+  "$DIR" "$entries" "$files" "$gib" "$RUNS" "$(nproc)"
 printf '%-44s %10s %12s\n' measurement "median s" "peak RSS MiB"
-row() { printf '%-44s %10.3f %12.1f\n' "$1" "${MED[$2]}" "$(echo "${RSS[$2]} / 1024" | bc -l)"; }
+row() { printf '%-44s %10.3f %12.1f\n' "$1" "${MED[$2]}" "$(awk -v k="${RSS[$2]}" 'BEGIN {print k / 1024}')"; }
 row "cat every file > /dev/null (read floor)" cat
 row "b3sum --num-threads 2 (xargs)" b3sum
 row "b3sum, 2 processes (xargs -P 2)" b3sum_p2
@@ -92,6 +92,6 @@ printf '\nseal / best b3sum:          %sx   (target <= 1.3x)\n' "$(ratio "${MED[
 printf 'seal / cat floor:           %sx\n' "$(ratio "${MED[seal]}" "${MED[cat]}")"
 printf 'aide --init / seal:         %sx  (target >= 10x)\n' "$(ratio "${MED[aide]}" "${MED[seal]}")"
 printf 'aide --init / seal --sha256: %sx\n' "$(ratio "${MED[aide]}" "${MED[seal_sha256]}")"
-printf 'verify --quick:             %ss for %d entries (target < 1 s for 100k+)\n' "${MED[quick]}" "$entries"
+printf 'verify --quick:             %.3f s for %d entries (target < 1 s for 100k+)\n' "${MED[quick]}" "$entries"
 printf 'quick verify said:          %s\n' "$(cat "$WORK/quick.summary")"
 printf 'manifest: %d bytes, %d lines\n' "$(stat -c %s "$WORK/manifest")" "$(wc -l < "$WORK/manifest")"

@@ -44,7 +44,8 @@ median() { sort -n | awk '{a[NR]=$1} END {if (NR%2) print a[(NR+1)/2]; else prin
 # Median wall time in seconds of a command line over $RUNS runs (after one warm-up).
 time_median() {
   if command -v hyperfine >/dev/null; then
-    hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$WORK/h.json" "$1" > /dev/null
+    hyperfine --style none --warmup 1 --runs "$RUNS" --export-json "$WORK/h.json" "$1" > /dev/null 2> "$WORK/h.err"
+    ! grep -q outliers "$WORK/h.err" || echo "note: hyperfine saw outliers for: ${1%% *} $2 (busy machine?)" >&2
     python3 -c "import json,statistics;print(round(statistics.median(json.load(open('$WORK/h.json'))['results'][0]['times']),3))"
   else
     $1 > /dev/null
@@ -65,8 +66,8 @@ echo "dm-verity, ${SIZE_MIB} MiB data, sha256, 4 KiB blocks, $RUNS runs, $(nproc
 printf '%-8s %-12s %10s %12s\n' step tool median_s peak_rss_mib
 for step in format verify; do
   if [ "$step" = format ]; then vs_cmd=$VS_FORMAT; ours_cmd=$OURS_FORMAT; else vs_cmd=$VS_VERIFY; ours_cmd=$OURS_VERIFY; fi
-  vs_s=$(time_median "$vs_cmd")
-  ours_s=$(time_median "$ours_cmd")
+  vs_s=$(time_median "$vs_cmd" "$step")
+  ours_s=$(time_median "$ours_cmd" "$step")
   printf '%-8s %-12s %10s %12s\n' "$step" veritysetup "$vs_s" "$(peak_rss "$vs_cmd")"
   printf '%-8s %-12s %10s %12s\n' "$step" tractorsec "$ours_s" "$(peak_rss "$ours_cmd")"
   printf '%-8s ratio veritysetup/tractorsec: %sx\n' "$step" "$(echo "scale=2; $vs_s / $ours_s" | bc -l)"

@@ -21,6 +21,9 @@ command -v groff >/dev/null || need+=(groff-base)
 command -v sshd >/dev/null || need+=(openssh-server)
 command -v modprobe >/dev/null || need+=(kmod)
 command -v unshare >/dev/null || need+=(util-linux)
+# Real tools for sealed images (issue 5).
+command -v veritysetup >/dev/null || need+=(cryptsetup-bin)
+command -v setfattr >/dev/null || need+=(attr)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"

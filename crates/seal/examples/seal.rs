@@ -3,11 +3,12 @@
 //!
 //! ```text
 //! seal DIR [--sha256] [--exclude GLOB]… [-o FILE]     manifest to FILE or stdout
-//! verify DIR MANIFEST [--quick CACHE] [--json]        exit 0 clean, 1 drift, 2 error
+//! verify DIR MANIFEST [--quick CACHE] [--json] [--timings]   exit 0 clean, 1 drift, 2 error
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Instant;
 
 use tractorsec_seal::manifest::{HashAlgorithm, Manifest, SealOptions, VerifyOptions, drift, seal};
 
@@ -30,6 +31,7 @@ fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
     let mut out: Option<PathBuf> = None;
     let mut verify = VerifyOptions::default();
     let mut json = false;
+    let mut timings = false;
     let mut it = rest.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -38,6 +40,7 @@ fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
             "-o" => out = Some(it.next().ok_or(usage)?.into()),
             "--quick" => verify.quick_cache = Some(it.next().ok_or(usage)?.into()),
             "--json" => json = true,
+            "--timings" => timings = true,
             _ => positional.push(arg.clone()),
         }
     }
@@ -53,9 +56,18 @@ fn run() -> Result<ExitCode, Box<dyn std::error::Error>> {
             Ok(ExitCode::SUCCESS)
         }
         ("verify", [dir, manifest_path]) => {
+            let start = Instant::now();
             let text = std::fs::read_to_string(manifest_path)?;
             let manifest = Manifest::parse(&text, manifest_path)?;
+            let parsed = start.elapsed();
             let drift = drift(dir.as_ref(), &manifest, &verify)?;
+            if timings {
+                eprintln!(
+                    "timing parse {:.3}s drift {:.3}s",
+                    parsed.as_secs_f64(),
+                    (start.elapsed() - parsed).as_secs_f64()
+                );
+            }
             if json {
                 println!("{}", serde_json::to_string_pretty(&drift)?);
             } else {

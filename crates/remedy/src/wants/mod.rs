@@ -244,6 +244,7 @@ pub(crate) mod testing {
             listeners: none(),
             audit: none(),
             journald: none(),
+            image: none(),
         }
     }
 

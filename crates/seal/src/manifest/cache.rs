@@ -13,8 +13,8 @@
 //! A cache that does not parse is ignored as a whole (everything is
 //! re-hashed) and a note says so; it is only ever an optimisation.
 
-use std::collections::HashMap;
 use std::ffi::OsString;
+use std::fmt::Write as _;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::unix::fs::OpenOptionsExt;
@@ -26,8 +26,34 @@ use super::path::{ManifestPath, escape_into, unescape};
 
 const MAGIC: &str = "tractorsec-seal-cache";
 
-/// Path → (the stamp of the version hashed, its hash).
-pub(crate) type Cache = HashMap<ManifestPath, (FileStamp, String)>;
+/// One cached file: its path (raw bytes), the stamp of the version
+/// hashed, and its hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Record {
+    pub path: Vec<u8>,
+    pub stamp: FileStamp,
+    pub hash: String,
+}
+
+/// The records, strictly increasing by path (the order of the walk's
+/// sorted output, so lookups are a merge, not a hash per file).
+pub(crate) type Cache = Vec<Record>;
+
+/// For each walked path (sorted), the cached hash when the cache has that
+/// path with exactly `stamp`.
+pub(crate) fn lookup<'c>(cache: &'c Cache, items: &[(&[u8], FileStamp)]) -> Vec<Option<&'c str>> {
+    let mut records = cache.iter().peekable();
+    items
+        .iter()
+        .map(|(path, stamp)| {
+            while records.next_if(|r| r.path.as_slice() < *path).is_some() {}
+            records
+                .next_if(|r| r.path.as_slice() == *path)
+                .filter(|r| r.stamp == *stamp)
+                .map(|r| r.hash.as_str())
+        })
+        .collect()
+}
 
 /// Reads the cache at `path`. `Ok(None)` when there is none yet;
 /// `Err(note)` when it exists but cannot be used.
@@ -56,10 +82,10 @@ fn parse(text: &str, algorithm: HashAlgorithm) -> Result<Cache, (usize, String)>
             return Err((number, "expected 7 fields".into()));
         };
         let bad = |what: &str| (number, format!("bad {what}"));
-        let path = unescape(path)
-            .ok()
-            .and_then(|b| ManifestPath::new(b).ok())
-            .ok_or_else(|| bad("path"))?;
+        let path = unescape(path).map_err(|_| bad("path"))?;
+        if cache.last().is_some_and(|r: &Record| r.path >= path) {
+            return Err(bad("order"));
+        }
         let stamp = FileStamp {
             size: size.parse().map_err(|_| bad("size"))?,
             mtime_ns: mtime.parse().map_err(|_| bad("mtime"))?,
@@ -70,7 +96,11 @@ fn parse(text: &str, algorithm: HashAlgorithm) -> Result<Cache, (usize, String)>
         if hash.len() != algorithm.hex_len() || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(bad("hash"));
         }
-        cache.insert(path, (stamp, (*hash).to_string()));
+        cache.push(Record {
+            path,
+            stamp,
+            hash: (*hash).to_string(),
+        });
     }
     Ok(cache)
 }
@@ -83,10 +113,11 @@ pub(crate) fn render(
     let mut out = format!("{MAGIC}\t1\talgorithm={algorithm}\n");
     for (path, s, hash) in entries {
         escape_into(path.as_bytes(), &mut out);
-        out.push_str(&format!(
-            "\t{}\t{}\t{}\t{}\t{}\t{hash}\n",
+        let _ = writeln!(
+            out,
+            "\t{}\t{}\t{}\t{}\t{}\t{hash}",
             s.size, s.mtime_ns, s.ctime_ns, s.ino, s.dev
-        ));
+        );
     }
     out
 }
@@ -143,7 +174,15 @@ mod tests {
         let hash = "0".repeat(64);
         let text = render(&[(&p, stamp, &hash)], HashAlgorithm::Blake3);
         let cache = parse(&text, HashAlgorithm::Blake3).unwrap();
-        assert_eq!(cache.get(&p), Some(&(stamp, hash.clone())));
+        let other = FileStamp { size: 9, ..stamp };
+        assert_eq!(
+            lookup(
+                &cache,
+                &[(b"a", stamp), (p.as_bytes(), stamp), (b"z", stamp)]
+            ),
+            [None, Some(hash.as_str()), None]
+        );
+        assert_eq!(lookup(&cache, &[(p.as_bytes(), other)]), [None]);
         assert!(parse(&text, HashAlgorithm::Sha256).is_err());
         assert!(parse(&text.replace("\t3\t", "\tx\t"), HashAlgorithm::Blake3).is_err());
     }

@@ -127,72 +127,82 @@ impl Drift {
 
 /// The attributes of `found` that differ from `expected` (same path).
 /// `content_error` is why `found`'s content could not be read, if so.
+/// Values are compared raw and formatted only when they differ.
 pub(crate) fn compare(
     expected: &Entry,
     found: &Entry,
     content_error: Option<&str>,
 ) -> Vec<Attribute> {
     let mut attrs = Vec::new();
-    let mut push = |name: &str, e: Option<String>, f: Option<String>| {
+    fn differ<T: PartialEq>(
+        attrs: &mut Vec<Attribute>,
+        name: &str,
+        e: &T,
+        f: &T,
+        show: impl Fn(&T) -> Option<String>,
+    ) {
         if e != f {
             attrs.push(Attribute {
                 name: name.to_string(),
-                expected: e,
-                found: f,
+                expected: show(e),
+                found: show(f),
             });
         }
-    };
+    }
     let same_kind = expected.kind == found.kind;
-    push(
-        "type",
-        Some(expected.kind.to_string()),
-        Some(found.kind.to_string()),
-    );
-    push(
-        "mode",
-        Some(format!("{:04o}", expected.mode)),
-        Some(format!("{:04o}", found.mode)),
-    );
-    push(
+    differ(&mut attrs, "type", &expected.kind, &found.kind, |k| {
+        Some(k.to_string())
+    });
+    differ(&mut attrs, "mode", &expected.mode, &found.mode, |m| {
+        Some(format!("{m:04o}"))
+    });
+    differ(
+        &mut attrs,
         "owner",
-        Some(format!("{}:{}", expected.uid, expected.gid)),
-        Some(format!("{}:{}", found.uid, found.gid)),
+        &(expected.uid, expected.gid),
+        &(found.uid, found.gid),
+        |(u, g)| Some(format!("{u}:{g}")),
     );
     if same_kind {
-        push(
-            "size",
-            expected.size.map(|s| s.to_string()),
-            found.size.map(|s| s.to_string()),
-        );
-        let found_content = match content_error {
-            Some(error) => Some(error.to_string()),
-            None => found.content.clone(),
-        };
-        push("content", expected.content.clone(), found_content);
-        push(
-            "target",
-            expected.target.as_deref().map(escape),
-            found.target.as_deref().map(escape),
-        );
-        push(
-            "device",
-            expected.device.map(|d| d.to_string()),
-            found.device.map(|d| d.to_string()),
-        );
+        differ(&mut attrs, "size", &expected.size, &found.size, |s| {
+            s.map(|s| s.to_string())
+        });
+        match content_error {
+            Some(error) => attrs.push(Attribute {
+                name: "content".into(),
+                expected: expected.content.clone(),
+                found: Some(error.to_string()),
+            }),
+            None => differ(
+                &mut attrs,
+                "content",
+                &expected.content,
+                &found.content,
+                Clone::clone,
+            ),
+        }
+        differ(&mut attrs, "target", &expected.target, &found.target, |t| {
+            t.as_deref().map(escape)
+        });
+        differ(&mut attrs, "device", &expected.device, &found.device, |d| {
+            d.map(|d| d.to_string())
+        });
         if expected.kind != EntryKind::Dir {
-            push(
-                "link",
-                expected.link.as_ref().map(ManifestPath::escaped),
-                found.link.as_ref().map(ManifestPath::escaped),
-            );
+            differ(&mut attrs, "link", &expected.link, &found.link, |l| {
+                l.as_ref().map(ManifestPath::escaped)
+            });
         }
     }
-    for name in SECURITY_XATTRS {
-        push(
-            &format!("xattr.{name}"),
-            expected.xattrs.get(name).cloned(),
-            found.xattrs.get(name).cloned(),
-        );
+    if expected.xattrs != found.xattrs {
+        for name in SECURITY_XATTRS {
+            differ(
+                &mut attrs,
+                &format!("xattr.{name}"),
+                &expected.xattrs.get(name),
+                &found.xattrs.get(name),
+                |v| v.cloned(),
+            );
+        }
     }
     attrs
 }

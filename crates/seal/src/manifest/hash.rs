@@ -1,6 +1,7 @@
 //! Content hashes of regular files, read safely from a tree that may be
 //! changing underneath.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::fs::{File, Metadata, OpenOptions};
 use std::io::{self, Read};
@@ -192,27 +193,44 @@ pub(crate) fn hash_file(
     Ok(digest)
 }
 
-/// Reads `file` to its end, handing each chunk to `sink`; returns the
-/// number of bytes read.
+thread_local! {
+    /// Read buffers kept per thread, so that hashing 100k files does not
+    /// allocate (and page-fault in) 100k buffers. A buffer is taken out
+    /// while in use: a nested call on the same thread (rayon may run
+    /// another file's hashing while `update_rayon` waits) finds none and
+    /// allocates its own.
+    static BUFFERS: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Reads `file` to its end or until `size` bytes are read (a file grown
+/// beyond them is caught by the stat check after reading), handing each
+/// chunk to `sink`; returns the number of bytes read.
 fn read_chunks(file: &mut File, size: u64, mut sink: impl FnMut(&[u8])) -> Result<u64, HashError> {
-    // One read more than the size tells end-of-file from a grown file.
-    let len = usize::try_from(size)
-        .unwrap_or(BUFFER)
-        .saturating_add(1)
-        .min(BUFFER);
-    let mut buffer = vec![0u8; len];
+    let mut buffer = BUFFERS
+        .with(|b| b.borrow_mut().pop())
+        .unwrap_or_else(|| vec![0u8; BUFFER]);
     let mut total = 0u64;
-    loop {
+    let result = loop {
+        if total >= size {
+            break Ok(total);
+        }
         match file.read(&mut buffer) {
-            Ok(0) => return Ok(total),
+            Ok(0) => break Ok(total),
             Ok(n) => {
                 sink(buffer.get(..n).unwrap_or_default());
                 total += n as u64;
             }
             Err(err) if err.kind() == io::ErrorKind::Interrupted => {}
-            Err(err) => return Err(HashError::Io(err)),
+            Err(err) => break Err(HashError::Io(err)),
         }
-    }
+    };
+    BUFFERS.with(|b| {
+        let mut kept = b.borrow_mut();
+        if kept.len() < 2 {
+            kept.push(buffer);
+        }
+    });
+    result
 }
 
 #[cfg(test)]

@@ -1,6 +1,6 @@
 //! Tree manifests: seal, and drift against a seal.
 //!
-//! [`seal`] walks a tree (one thread, `lstat` only: symlinks are recorded,
+//! [`seal`] walks a tree (`lstat` only: symlinks are recorded,
 //! never followed; other file systems are not entered; excluded paths are
 //! not descended), then hashes every regular file in parallel, and returns
 //! a [`Manifest`]: per path its type, mode, owner, size, content hash,
@@ -154,8 +154,23 @@ pub fn seal(root: &Path, opts: &SealOptions) -> Result<Manifest, SealError> {
 /// manifest's excludes and hashing with its algorithm).
 pub fn drift(root: &Path, manifest: &Manifest, opts: &VerifyOptions) -> Result<Drift, SealError> {
     let excludes = ExcludeSet::new(&manifest.excludes).map_err(SealError::Exclude)?;
-    let walked = walk::walk(root, &excludes).map_err(root_error)?;
-    drift_walked(manifest, opts, walked)
+    // The cache (if any) is read while the tree is walked.
+    let (walked, cache) = rayon::join(
+        || walk::walk(root, &excludes),
+        || load_cache(opts, manifest.algorithm),
+    );
+    drift_walked(manifest, opts, walked.map_err(root_error)?, cache)
+}
+
+/// The quick-verify cache and, if it was unusable, a note saying why.
+fn load_cache(opts: &VerifyOptions, algorithm: HashAlgorithm) -> (cache::Cache, Option<String>) {
+    match &opts.quick_cache {
+        Some(path) => match cache::load(path, algorithm) {
+            Ok(cache) => (cache.unwrap_or_default(), None),
+            Err(note) => (Vec::new(), Some(note)),
+        },
+        None => (Vec::new(), None),
+    }
 }
 
 fn root_error((path, source): (PathBuf, io::Error)) -> SealError {
@@ -172,40 +187,34 @@ fn drift_walked(
     manifest: &Manifest,
     opts: &VerifyOptions,
     walked: WalkOutput,
+    (cache, note): (cache::Cache, Option<String>),
 ) -> Result<Drift, SealError> {
     let algorithm = manifest.algorithm;
-    let mut notes = Vec::new();
-    let cache = match &opts.quick_cache {
-        Some(path) => match cache::load(path, algorithm) {
-            Ok(cache) => cache.unwrap_or_default(),
-            Err(note) => {
-                notes.push(note);
-                HashMap::new()
-            }
-        },
-        None => HashMap::new(),
-    };
-    let cached = |item: &Walked| -> Option<&String> {
-        let (stamp, hash) = cache.get(&item.path)?;
-        (*stamp == item.stamp).then_some(hash)
-    };
+    let notes: Vec<String> = note.into_iter().collect();
+    let keys: Vec<(&[u8], FileStamp)> = walked
+        .items
+        .iter()
+        .map(|i| (i.path.as_bytes(), i.stamp))
+        .collect();
+    let cached = cache::lookup(&cache, &keys);
     let need: Vec<bool> = walked
         .items
         .iter()
-        .map(|i| i.kind == EntryKind::File && cached(i).is_none())
+        .zip(&cached)
+        .map(|(i, c)| i.kind == EntryKind::File && c.is_none())
         .collect();
     let hashed = need.iter().filter(|n| **n).count();
     let hashes = hash_needed(&walked.items, &need, algorithm);
     let mut contents = Vec::with_capacity(hashes.len());
     let mut content_errors: HashMap<ManifestPath, String> = HashMap::new();
-    for (item, hash) in walked.items.iter().zip(hashes) {
+    for ((item, hash), cached) in walked.items.iter().zip(hashes).zip(&cached) {
         contents.push(match hash {
             Some(Ok(hash)) => Some(hash),
             Some(Err(err)) => {
                 content_errors.insert(item.path.clone(), err.to_string());
                 None
             }
-            None if item.kind == EntryKind::File => cached(item).cloned(),
+            None if item.kind == EntryKind::File => cached.map(str::to_string),
             None => None,
         });
     }
@@ -222,13 +231,18 @@ fn drift_walked(
             .filter(|(item, _)| item.stamp.ctime_ns < trusted_before)
             .filter_map(|(item, hash)| Some((&item.path, item.stamp, hash.as_deref()?)))
             .collect();
-        cache::write_atomically(path, &cache::render(&records, algorithm)).map_err(|source| {
-            SealError::Io {
-                path: path.clone(),
-                op: "write the quick-verify cache",
-                source,
-            }
-        })?;
+        // Served wholly from the cache, which holds nothing else: it is
+        // already what would be written.
+        let unchanged = hashed == 0 && records.len() == cache.len();
+        if !unchanged {
+            cache::write_atomically(path, &cache::render(&records, algorithm)).map_err(
+                |source| SealError::Io {
+                    path: path.clone(),
+                    op: "write the quick-verify cache",
+                    source,
+                },
+            )?;
+        }
     }
     let found = entries(&walked.items, contents);
     let mut drift = Drift {
@@ -349,7 +363,13 @@ mod tests {
         let manifest = seal(dir.path(), &SealOptions::default()).unwrap();
         let walked = walk::walk(dir.path(), &ExcludeSet::default()).unwrap();
         std::fs::remove_file(dir.path().join("a")).unwrap();
-        let drift = drift_walked(&manifest, &VerifyOptions::default(), walked).unwrap();
+        let drift = drift_walked(
+            &manifest,
+            &VerifyOptions::default(),
+            walked,
+            Default::default(),
+        )
+        .unwrap();
         assert!(!drift.is_clean());
         assert_eq!(drift.changed.len(), 1);
         let attr = &drift.changed[0].attributes;

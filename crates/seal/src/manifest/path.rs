@@ -38,6 +38,12 @@ pub fn escape(bytes: &[u8]) -> String {
 /// `\xHH` (lowercase hex).
 pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
     let bytes = text.as_bytes();
+    if bytes
+        .iter()
+        .all(|b| (0x20..=0x7e).contains(b) && *b != b'\\')
+    {
+        return Ok(bytes.to_vec());
+    }
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {

@@ -1,5 +1,7 @@
-//! The walk: one thread, `lstat` only, never following a symlink, never
-//! crossing into another file system, never descending an excluded path.
+//! The walk: `lstat` only, never following a symlink, never crossing into
+//! another file system, never descending an excluded path. Directories of
+//! one depth are listed in parallel; the result is sorted, so it does not
+//! depend on the order of listing.
 
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -9,6 +11,8 @@ use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::{FileTypeExt, MetadataExt};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
+
+use rayon::prelude::*;
 
 use super::entry::{DeviceNumber, EntryKind, SECURITY_XATTRS, hex};
 use super::glob::ExcludeSet;
@@ -55,6 +59,93 @@ pub(crate) struct WalkOutput {
     pub started_ns: i64,
 }
 
+/// What listing one directory found.
+#[derive(Default)]
+struct Listed {
+    items: Vec<Walked>,
+    problems: Vec<Problem>,
+    unlisted: Option<ManifestPath>,
+    subdirs: Vec<Pending>,
+}
+
+/// Lists one directory: an `lstat` of each entry not excluded; the
+/// subdirectories on the same file system to descend into next.
+fn list_dir(
+    (dir_abs, dir_path, ancestors): Pending,
+    excludes: &ExcludeSet,
+    root_dev: u64,
+) -> Listed {
+    let mut out = Listed::default();
+    let listing = match fs::read_dir(&dir_abs) {
+        Ok(listing) => listing,
+        Err(err) => {
+            out.problems.push(Problem {
+                path: dir_path.clone(),
+                message: format!("cannot list directory: {}", errno_text(&err)),
+            });
+            out.unlisted = Some(dir_path);
+            return out;
+        }
+    };
+    for dirent in listing {
+        let dirent = match dirent {
+            Ok(dirent) => dirent,
+            Err(err) => {
+                out.problems.push(Problem {
+                    path: dir_path.clone(),
+                    message: format!("cannot list directory: {}", errno_text(&err)),
+                });
+                out.unlisted = Some(dir_path.clone());
+                break;
+            }
+        };
+        let name = dirent.file_name();
+        let path = dir_path.child(name.as_bytes());
+        if excludes.excludes(path.as_bytes()) {
+            continue;
+        }
+        // `DirEntry::metadata` is an lstat (fstatat with
+        // AT_SYMLINK_NOFOLLOW): symlinks are not followed.
+        let meta = match dirent.metadata() {
+            Ok(meta) => meta,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {
+                out.problems.push(Problem {
+                    path,
+                    message: "vanished during the walk".into(),
+                });
+                continue;
+            }
+            Err(err) => {
+                out.problems.push(Problem {
+                    path,
+                    message: format!("cannot stat: {}", errno_text(&err)),
+                });
+                continue;
+            }
+        };
+        let item = describe(path, dirent.path(), &meta);
+        if item.kind == EntryKind::Dir {
+            let id = (meta.dev(), meta.ino());
+            if meta.dev() != root_dev {
+                // A mount point: recorded as seen, not descended.
+            } else if ancestors.contains(&id) {
+                out.problems.push(Problem {
+                    path: item.path.clone(),
+                    message: "directory loop: this directory is its own ancestor (bind mount?)"
+                        .into(),
+                });
+            } else {
+                let mut chain = ancestors.clone();
+                chain.push(id);
+                out.subdirs
+                    .push((item.abs.clone(), item.path.clone(), chain));
+            }
+        }
+        out.items.push(item);
+    }
+    out
+}
+
 /// Walks the tree at `root` (a directory, not followed if a symlink).
 /// Fails only if the root itself cannot be read; everything else is a
 /// [`Problem`] in the output.
@@ -77,94 +168,47 @@ pub(crate) fn walk(root: &Path, excludes: &ExcludeSet) -> Result<WalkOutput, (Pa
         started_ns,
         ..WalkOutput::default()
     };
-    let root_item = describe(&mut out, ManifestPath::root(), root.to_path_buf(), &meta);
-    // Directories to list: absolute path, manifest path, and the
-    // (dev, ino) of it and its ancestors, to refuse loops (bind mounts).
-    let mut stack: Vec<Pending> = vec![(
+    out.items
+        .push(describe(ManifestPath::root(), root.to_path_buf(), &meta));
+    // Level by level: every directory of one depth is listed in parallel,
+    // and their subdirectories make the next level. (No recursion, so no
+    // stack depth limit; the result is sorted afterwards, so the order in
+    // which directories are listed does not matter.)
+    let mut level: Vec<Pending> = vec![(
         root.to_path_buf(),
         ManifestPath::root(),
         vec![(meta.dev(), meta.ino())],
     )];
-    out.items.push(root_item);
-    while let Some((dir_abs, dir_path, ancestors)) = stack.pop() {
-        let listing = match fs::read_dir(&dir_abs) {
-            Ok(listing) => listing,
-            Err(err) => {
-                out.problems.push(Problem {
-                    path: dir_path.clone(),
-                    message: format!("cannot list directory: {}", errno_text(&err)),
-                });
-                out.unlisted.push(dir_path);
-                continue;
-            }
-        };
-        for dirent in listing {
-            let dirent = match dirent {
-                Ok(dirent) => dirent,
-                Err(err) => {
-                    out.problems.push(Problem {
-                        path: dir_path.clone(),
-                        message: format!("cannot list directory: {}", errno_text(&err)),
-                    });
-                    out.unlisted.push(dir_path.clone());
-                    break;
-                }
-            };
-            let name = dirent.file_name();
-            let path = dir_path.child(name.as_bytes());
-            if excludes.excludes(path.as_bytes()) {
-                continue;
-            }
-            let abs = dirent.path();
-            // `DirEntry::metadata` is an lstat (fstatat with
-            // AT_SYMLINK_NOFOLLOW): symlinks are not followed.
-            let meta = match dirent.metadata() {
-                Ok(meta) => meta,
-                Err(err) if err.kind() == io::ErrorKind::NotFound => {
-                    out.problems.push(Problem {
-                        path,
-                        message: "vanished during the walk".into(),
-                    });
-                    continue;
-                }
-                Err(err) => {
-                    out.problems.push(Problem {
-                        path,
-                        message: format!("cannot stat: {}", errno_text(&err)),
-                    });
-                    continue;
-                }
-            };
-            let item = describe(&mut out, path.clone(), abs.clone(), &meta);
-            if item.kind == EntryKind::Dir {
-                let id = (meta.dev(), meta.ino());
-                if meta.dev() != root_dev {
-                    // A mount point: recorded as seen, not descended.
-                } else if ancestors.contains(&id) {
-                    out.problems.push(Problem {
-                        path: path.clone(),
-                        message: "directory loop: this directory is its own ancestor (bind mount?)"
-                            .into(),
-                    });
-                } else {
-                    let mut chain = ancestors.clone();
-                    chain.push(id);
-                    stack.push((abs, path, chain));
-                }
-            }
-            out.items.push(item);
+    while !level.is_empty() {
+        let listed: Vec<Listed> = level
+            .into_par_iter()
+            .map(|pending| list_dir(pending, excludes, root_dev))
+            .collect();
+        level = Vec::new();
+        for listed in listed {
+            out.items.extend(listed.items);
+            out.problems.extend(listed.problems);
+            out.unlisted.extend(listed.unlisted);
+            level.extend(listed.subdirs);
         }
     }
     out.items.sort_unstable_by(|a, b| a.path.cmp(&b.path));
+    // Symlink targets and xattrs: one or more syscalls per entry that
+    // need no order, so done on all cores.
+    let details: Vec<Problem> = out
+        .items
+        .par_iter_mut()
+        .flat_map_iter(fill_details)
+        .collect();
+    out.problems.extend(details);
     out.problems.sort_by(|a, b| a.path.cmp(&b.path));
     out.unlisted.sort();
     out.unlisted.dedup();
     Ok(out)
 }
 
-/// The walk's record of one path; problems reading its symlink target or
-/// extended attributes go to `out.problems`.
-fn describe(out: &mut WalkOutput, path: ManifestPath, abs: PathBuf, meta: &Metadata) -> Walked {
+/// The walk's record of one path, from its `lstat`.
+fn describe(path: ManifestPath, abs: PathBuf, meta: &Metadata) -> Walked {
     let ft = meta.file_type();
     let kind = if ft.is_file() {
         EntryKind::File
@@ -181,34 +225,10 @@ fn describe(out: &mut WalkOutput, path: ManifestPath, abs: PathBuf, meta: &Metad
     } else {
         EntryKind::Socket
     };
-    let target = if kind == EntryKind::Symlink {
-        match fs::read_link(&abs) {
-            Ok(target) => Some(target.as_os_str().as_bytes().to_vec()),
-            Err(err) => {
-                out.problems.push(Problem {
-                    path: path.clone(),
-                    message: format!("cannot read symlink: {}", errno_text(&err)),
-                });
-                None
-            }
-        }
-    } else {
-        None
-    };
     let device = matches!(kind, EntryKind::Char | EntryKind::Block).then(|| DeviceNumber {
         major: rustix::fs::major(meta.rdev()),
         minor: rustix::fs::minor(meta.rdev()),
     });
-    let xattrs = match security_xattrs(&abs) {
-        Ok(xattrs) => xattrs,
-        Err((name, err)) => {
-            out.problems.push(Problem {
-                path: path.clone(),
-                message: format!("cannot read xattr {name}: {}", errno_text(&err)),
-            });
-            BTreeMap::new()
-        }
-    };
     Walked {
         path,
         abs,
@@ -218,10 +238,33 @@ fn describe(out: &mut WalkOutput, path: ManifestPath, abs: PathBuf, meta: &Metad
         gid: meta.gid(),
         nlink: meta.nlink(),
         stamp: FileStamp::of(meta),
-        target,
+        target: None,
         device,
-        xattrs,
+        xattrs: BTreeMap::new(),
     }
+}
+
+/// Reads what `lstat` does not give: the symlink target and the security
+/// xattrs. Returns the problems met.
+fn fill_details(item: &mut Walked) -> Vec<Problem> {
+    let mut problems = Vec::new();
+    if item.kind == EntryKind::Symlink {
+        match fs::read_link(&item.abs) {
+            Ok(target) => item.target = Some(target.as_os_str().as_bytes().to_vec()),
+            Err(err) => problems.push(Problem {
+                path: item.path.clone(),
+                message: format!("cannot read symlink: {}", errno_text(&err)),
+            }),
+        }
+    }
+    match security_xattrs(&item.abs) {
+        Ok(xattrs) => item.xattrs = xattrs,
+        Err((name, err)) => problems.push(Problem {
+            path: item.path.clone(),
+            message: format!("cannot read xattr {name}: {}", errno_text(&err)),
+        }),
+    }
+    problems
 }
 
 /// The security xattrs of `path` (not following a symlink), hex-encoded.

@@ -164,7 +164,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 fn unhex(text: &str, what: &str) -> Result<Vec<u8>> {
-    if text.len() % 2 != 0 || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
         bail!("{what} {text:?} is not hex");
     }
     (0..text.len())
