@@ -418,7 +418,7 @@ fn resolve(
         description,
         params,
         controls: resolved,
-        hash: format!("sha256:{}", hex(&hasher.finalize())),
+        hash: format!("sha256:{}", tractorsec_facts::text::hex(&hasher.finalize())),
         overrides: overrides.clone(),
     })
 }
@@ -475,8 +475,4 @@ fn invalid(path: &str, line: usize, message: impl Into<String>) -> ProfileError 
         line,
         message: message.into(),
     }
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

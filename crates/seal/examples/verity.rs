@@ -12,6 +12,8 @@
 
 use std::path::Path;
 use std::process::ExitCode;
+use tractorsec_facts::text::{hex, unhex};
+use tractorsec_seal::verity::uuid_string;
 
 use tractorsec_seal::verity::{FormatOptions, HashAlgorithm, Verdict, format, verify};
 
@@ -105,30 +107,4 @@ fn parse_format_options(rest: &[String]) -> Result<FormatOptions, String> {
         }
     }
     Ok(opts)
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Option<Vec<u8>> {
-    if s.len() % 2 == 1 {
-        return None;
-    }
-    (0..s.len())
-        .step_by(2)
-        .map(|i| s.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
-        .collect()
-}
-
-fn uuid_string(u: &[u8; 16]) -> String {
-    let h = hex(u);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
 }

@@ -7,6 +7,8 @@ use std::fs::OpenOptions;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use tractorsec_facts::text::{hex, unhex};
+use tractorsec_seal::verity::uuid_string;
 
 use tractorsec_seal::verity::{FormatOptions, Geometry, HashAlgorithm, Verdict, format, verify};
 
@@ -40,29 +42,6 @@ enum Salt {
     Given,
     /// `--salt -`.
     None,
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn uuid_string(u: &[u8; 16]) -> String {
-    let h = hex(u);
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..]
-    )
 }
 
 /// Deterministic pseudo-random data, `blocks` 4 KiB blocks.
@@ -182,7 +161,7 @@ fn check(blocks: u64, algorithm: HashAlgorithm, salt: Salt, seed: u64) {
         algorithm,
         salt: match salt {
             Salt::Random => None,
-            Salt::Given => Some(unhex(GIVEN_SALT)),
+            Salt::Given => unhex(GIVEN_SALT),
             Salt::None => Some(Vec::new()),
         },
         uuid: Some(UUID),
@@ -254,7 +233,7 @@ fn check(blocks: u64, algorithm: HashAlgorithm, salt: Salt, seed: u64) {
         field(&theirs.stdout, "Root hash:").to_string()
     };
     assert_eq!(
-        verify(&data, &theirs_hash, &unhex(&root_hex)).unwrap(),
+        verify(&data, &theirs_hash, &unhex(&root_hex).unwrap()).unwrap(),
         Verdict::Ok,
         "{what}"
     );
@@ -410,7 +389,7 @@ fn sha512_and_small_hash_blocks_match_byte_for_byte() {
         algorithm: HashAlgorithm::Sha512,
         hash_block_size: 512,
         data_block_size: 1024,
-        salt: Some(unhex(GIVEN_SALT)),
+        salt: unhex(GIVEN_SALT),
         uuid: Some(UUID),
     };
     let ours = format(&data, &ours_hash, &opts).unwrap();

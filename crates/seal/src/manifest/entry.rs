@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+pub(crate) use tractorsec_facts::text::hex;
 
 use serde::{Serialize, Serializer};
 
@@ -134,15 +135,4 @@ fn escaped_bytes<S: Serializer>(bytes: &Option<Vec<u8>>, serializer: S) -> Resul
         Some(bytes) => serializer.serialize_str(&escape(bytes)),
         None => serializer.serialize_none(),
     }
-}
-
-/// Lowercase hex of `bytes`.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for &b in bytes {
-        out.push(char::from(HEX[usize::from(b >> 4)]));
-        out.push(char::from(HEX[usize::from(b & 0xf)]));
-    }
-    out
 }

@@ -32,6 +32,19 @@ pub use geometry::{Geometry, Level};
 pub use superblock::{SUPERBLOCK_SIZE, Superblock};
 pub use verify::{Verdict, verify};
 
+/// A UUID as `veritysetup` prints it (`8-4-4-4-12` lower-case hex).
+pub fn uuid_string(uuid: &[u8; 16]) -> String {
+    let h = tractorsec_facts::text::hex(uuid);
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
+}
+
 /// Smallest data or hash block size `veritysetup` accepts, in bytes.
 pub const MIN_BLOCK_SIZE: u32 = 512;
 /// Largest data or hash block size `veritysetup` accepts, in bytes.
@@ -176,9 +189,7 @@ mod tests {
         assert_eq!(HashAlgorithm::Sha512.slot_size(), 64);
     }
 
-    fn hex(b: &[u8]) -> String {
-        b.iter().map(|x| format!("{x:02x}")).collect()
-    }
+    use tractorsec_facts::text::hex;
 
     fn unsalted() -> FormatOptions {
         FormatOptions {

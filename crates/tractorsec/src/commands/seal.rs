@@ -4,12 +4,13 @@
 
 use crate::cli::{ContentHash, PlainFormat, SealArgs, VerifyArgs, VerityAction};
 use crate::output::Output;
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result, anyhow};
 use sha2::{Digest, Sha256};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use tractorsec_evidence::{PublicKey, Signature};
+use tractorsec_facts::text::{hex, unhex};
 use tractorsec_facts::{FactError, FactErrorKind, ImageCheck, Source};
 use tractorsec_seal::manifest::{self, Drift, HashAlgorithm, Manifest, SealOptions, VerifyOptions};
 use tractorsec_seal::verity;
@@ -159,20 +160,6 @@ pub fn image_check(root: &Path, manifest: &str, pubkey: &str) -> Source<ImageChe
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str, what: &str) -> Result<Vec<u8>> {
-    if !text.len().is_multiple_of(2) || !text.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("{what} {text:?} is not hex");
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).map_err(|e| anyhow!("{what}: {e}")))
-        .collect()
-}
-
 /// `tractorsec verity format|verify`.
 pub fn verity(action: VerityAction, out: &Output) -> Result<ExitCode> {
     match action {
@@ -193,7 +180,7 @@ pub fn verity(action: VerityAction, out: &Output) -> Result<ExitCode> {
                 salt: match salt.as_deref() {
                     None => None,
                     Some("-") => Some(Vec::new()),
-                    Some(h) => Some(unhex(h, "salt")?),
+                    Some(h) => Some(unhex(h).with_context(|| format!("salt {h:?} is not hex"))?),
                 },
                 uuid: None,
             };
@@ -202,15 +189,10 @@ pub fn verity(action: VerityAction, out: &Output) -> Result<ExitCode> {
                 verity::format(&data, &hash, &opts)?
             };
             let mut text = format!("VERITY header information for {}\n", hash.display());
-            let u = hex(&done.uuid);
             let _ = writeln!(
                 text,
-                "UUID:            \t{}-{}-{}-{}-{}",
-                &u[..8],
-                &u[8..12],
-                &u[12..16],
-                &u[16..20],
-                &u[20..]
+                "UUID:            \t{}",
+                verity::uuid_string(&done.uuid)
             );
             let _ = writeln!(text, "Hash type:       \t1");
             let _ = writeln!(text, "Data blocks:     \t{}", done.data_blocks);
@@ -233,7 +215,7 @@ pub fn verity(action: VerityAction, out: &Output) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         VerityAction::Verify { data, hash, root } => {
-            let root = unhex(&root, "root hash")?;
+            let root = unhex(&root).with_context(|| format!("root hash {root:?} is not hex"))?;
             let (code, text) = match verity::verify(&data, &hash, &root)? {
                 verity::Verdict::Ok => {
                     (0, "verified: every block matches the root hash".to_string())
