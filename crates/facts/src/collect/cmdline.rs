@@ -173,6 +173,17 @@ struct Word {
     newlines: usize,
 }
 
+/// The longest value a variable may expand to: far above any kernel command
+/// line, and low enough that `B="$B$B"` repeated cannot exhaust memory.
+const MAX_VALUE: usize = 64 * 1024;
+
+fn check_length(value: &str) -> Result<(), String> {
+    if value.len() > MAX_VALUE {
+        return Err(format!("value expands to more than {MAX_VALUE} bytes"));
+    }
+    Ok(())
+}
+
 /// One shell word at the start of `text`, up to unquoted whitespace or `;`.
 fn shell_word(text: &str, expand: bool, vars: &BTreeMap<String, String>) -> Result<Word, String> {
     let mut value = String::new();
@@ -216,7 +227,10 @@ fn shell_word(text: &str, expand: bool, vars: &BTreeMap<String, String>) -> Resu
                         }
                         _ => value.push('\\'),
                     },
-                    Some((_, '$')) if expand => expand_var(&mut it, text, vars, &mut value),
+                    Some((_, '$')) if expand => {
+                        expand_var(&mut it, text, vars, &mut value);
+                        check_length(&value)?;
+                    }
                     Some((_, q)) => {
                         if q == '\n' {
                             newlines += 1;
@@ -226,7 +240,10 @@ fn shell_word(text: &str, expand: bool, vars: &BTreeMap<String, String>) -> Resu
                     None => return Err("unterminated double quote".into()),
                 }
             },
-            '$' if expand => expand_var(&mut it, text, vars, &mut value),
+            '$' if expand => {
+                expand_var(&mut it, text, vars, &mut value);
+                check_length(&value)?;
+            }
             other => value.push(other),
         }
     }
@@ -598,5 +615,15 @@ mod tests {
         assert_eq!(k.release.as_deref(), Some("6.18.44-fc-v1272"));
         assert_eq!(k.cmdline.source, "/proc/cmdline");
         assert!(k.cmdline.raw.ends_with("32768"));
+    }
+
+    #[test]
+    fn self_doubling_variables_are_an_error_not_an_allocation() {
+        let text: String = std::iter::once("B=xxxxxxxxxxxxxxxx\n".to_string())
+            .chain((0..40).map(|_| "B=\"$B$B\"\n".to_string()))
+            .collect();
+        let err = parse_grub(&text, "grub").expect_err("too long");
+        assert!(err.to_string().contains("more than 65536 bytes"), "{err}");
+        assert!(err.to_string().starts_with("grub:"), "{err}");
     }
 }
