@@ -172,6 +172,12 @@ fn drift_after(mutate: impl FnOnce(&Path)) -> Drift {
     drift
 }
 
+/// The expected and found values of the first changed attribute.
+fn expected_found(drift: &Drift) -> (Option<&str>, Option<&str>) {
+    let attr = &drift.changed[0].attributes[0];
+    (attr.expected.as_deref(), attr.found.as_deref())
+}
+
 fn only_change(drift: &Drift, path: &str, attributes: &[&str]) {
     assert!(drift.added.is_empty(), "added: {:?}", paths(&drift.added));
     assert!(
@@ -328,11 +334,7 @@ fn same_size_content_change_with_mtime_restored_is_content_only() {
 fn mode_change_is_mode_only() {
     let drift = drift_after(|root| chmod(&root.join("bin/su"), 0o755));
     only_change(&drift, "bin/su", &["mode"]);
-    let attr = &drift.changed[0].attributes[0];
-    assert_eq!(
-        (attr.expected.as_deref(), attr.found.as_deref()),
-        (Some("4755"), Some("0755"))
-    );
+    assert_eq!(expected_found(&drift), (Some("4755"), Some("0755")));
 }
 
 #[test]
@@ -344,11 +346,7 @@ fn owner_change_is_owner_only() {
         std::os::unix::fs::chown(root.join("etc/passwd"), Some(1000), Some(0)).unwrap();
     });
     only_change(&drift, "etc/passwd", &["owner"]);
-    let attr = &drift.changed[0].attributes[0];
-    assert_eq!(
-        (attr.expected.as_deref(), attr.found.as_deref()),
-        (Some("0:0"), Some("1000:0"))
-    );
+    assert_eq!(expected_found(&drift), (Some("0:0"), Some("1000:0")));
 }
 
 #[test]
@@ -398,11 +396,7 @@ fn symlink_retarget_is_target_only() {
         symlink("/tmp/evil", root.join("lib")).unwrap();
     });
     only_change(&drift, "lib", &["target"]);
-    let attr = &drift.changed[0].attributes[0];
-    assert_eq!(
-        (attr.expected.as_deref(), attr.found.as_deref()),
-        (Some("usr/lib"), Some("/tmp/evil"))
-    );
+    assert_eq!(expected_found(&drift), (Some("usr/lib"), Some("/tmp/evil")));
 }
 
 #[test]
@@ -417,11 +411,7 @@ fn device_number_change_is_device_only() {
         mknod(&null, rustix::fs::FileType::CharacterDevice, 0o666, 1, 1);
     });
     only_change(&drift, "dev/null", &["device"]);
-    let attr = &drift.changed[0].attributes[0];
-    assert_eq!(
-        (attr.expected.as_deref(), attr.found.as_deref()),
-        (Some("1,3"), Some("1,1"))
-    );
+    assert_eq!(expected_found(&drift), (Some("1,3"), Some("1,1")));
 }
 
 #[test]
@@ -433,11 +423,7 @@ fn file_replaced_by_directory_is_type_only() {
         chmod(&ping, 0o644);
     });
     only_change(&drift, "etc/passwd", &["type"]);
-    let attr = &drift.changed[0].attributes[0];
-    assert_eq!(
-        (attr.expected.as_deref(), attr.found.as_deref()),
-        (Some("file"), Some("dir"))
-    );
+    assert_eq!(expected_found(&drift), (Some("file"), Some("dir")));
 }
 
 #[test]
@@ -466,11 +452,7 @@ fn hard_link_removed_is_a_link_change_and_a_removed_entry() {
         changes(&drift),
         [("hard/a".to_string(), vec!["link".to_string()])]
     );
-    let attr = &drift.changed[0].attributes[0];
-    assert_eq!(
-        (attr.expected.as_deref(), attr.found.as_deref()),
-        (Some("hard/a"), None)
-    );
+    assert_eq!(expected_found(&drift), (Some("hard/a"), None));
 }
 
 #[test]
