@@ -38,6 +38,9 @@ pub enum Command {
     /// Evaluate a profile of controls against a system or a snapshot.
     #[command(after_help = EXIT_CODES)]
     Audit(AuditArgs),
+    /// Inventory NVMe, block, GPU, RDMA and network devices from sysfs, with
+    /// IOMMU groups and device nodes.
+    Devices(DevicesArgs),
     /// Browse the controls of a profile.
     Controls(ControlsArgs),
     /// Fix failing controls as one journaled, reversible transaction.
@@ -119,6 +122,17 @@ pub struct ApplyArgs {
     /// change nothing.
     #[arg(long)]
     pub dry_run: bool,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: PlainFormat,
+}
+
+/// `tractorsec devices`.
+#[derive(Debug, Args)]
+pub struct DevicesArgs {
+    /// Read a captured host tree instead of `/`.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
     /// Output format.
     #[arg(long, value_enum, default_value = "text")]
     pub format: PlainFormat,
@@ -286,6 +300,8 @@ pub enum SchemaDoc {
     Report,
     /// `facts`.
     Facts,
+    /// `devices --format json`.
+    Devices,
 }
 
 /// The profile that judges, its per-node params, and waivers.

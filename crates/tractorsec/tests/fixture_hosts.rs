@@ -8,7 +8,7 @@
 
 mod common;
 
-use common::{HOSTS, audit_json, findings, fixtures, host, statuses, tractorsec, validate};
+use common::{HOSTS, audit_json, findings, host, statuses, tractorsec, validate};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
@@ -31,7 +31,7 @@ fn golden_text(report: &serde_json::Value) -> String {
     format!("[\n{}\n]\n", lines.join(",\n"))
 }
 
-fn check_golden(name: &str) {
+fn check_findings_golden(name: &str) {
     let Some(root) = host(name) else { return };
     let (report, _) = audit_json(root.path(), &[]);
     let dir = root.path().to_string_lossy().into_owned();
@@ -43,53 +43,22 @@ fn check_golden(name: &str) {
             f["id"]
         );
     }
-    let actual = golden_text(&report);
-    let path = fixtures().join("golden").join(format!("{name}.json"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
-        std::fs::create_dir_all(path.parent().expect("golden dir")).expect("mkdir golden");
-        std::fs::write(&path, &actual).expect("write golden");
-        return;
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
-        panic!(
-            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
-            path.display()
-        )
-    });
-    if expected != actual {
-        let want: Vec<&str> = expected.lines().collect();
-        let got: Vec<&str> = actual.lines().collect();
-        let diff: Vec<String> = got
-            .iter()
-            .filter(|l| !want.contains(l))
-            .map(|l| format!("+ {l}"))
-            .chain(
-                want.iter()
-                    .filter(|l| !got.contains(l))
-                    .map(|l| format!("- {l}")),
-            )
-            .collect();
-        panic!(
-            "{name}: findings differ from {} (UPDATE_GOLDEN=1 to accept):\n{}",
-            path.display(),
-            diff.join("\n")
-        );
-    }
+    common::check_golden(&format!("{name}.json"), &golden_text(&report));
 }
 
 #[test]
 fn golden_findings_gpu_hardened() {
-    check_golden("gpu-hardened");
+    check_findings_golden("gpu-hardened");
 }
 
 #[test]
 fn golden_findings_debian_stock() {
-    check_golden("debian-stock");
+    check_findings_golden("debian-stock");
 }
 
 #[test]
 fn golden_findings_weakened() {
-    check_golden("weakened");
+    check_findings_golden("weakened");
 }
 
 /// Controls that cannot reach one of the two verdicts with this build, and

@@ -55,14 +55,14 @@ fn collect_pci_inner(root: &Root) -> Result<Vec<PciDevice>, FactError> {
 }
 
 /// A sysfs attribute, trimmed; empty when it cannot be read.
-fn attribute(root: &Root, path: &str) -> String {
+pub fn attribute(root: &Root, path: &str) -> String {
     root.read_to_string(path)
         .map(|s| s.trim().to_string())
         .unwrap_or_default()
 }
 
 /// The last component of a symlink's target, as written (not resolved).
-fn link_basename(root: &Root, path: &str) -> Option<String> {
+pub fn link_basename(root: &Root, path: &str) -> Option<String> {
     root.read_link(path)
         .ok()
         .and_then(|target| basename(&target))

@@ -3,6 +3,7 @@
 mod apply;
 mod audit;
 mod controls;
+mod devices;
 mod diff;
 mod docs;
 mod facts;
@@ -27,6 +28,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Facts(args) => facts::run(args, &out),
         Command::Audit(args) => audit::run(args, &out),
         Command::Controls(args) => controls::run(args, &out),
+        Command::Devices(args) => devices::run(args, &out),
         Command::Apply(args) => apply::run(args, &out),
         Command::Rollback(args) => apply::rollback(args, &out),
         Command::Transactions { root } => apply::transactions(root.as_deref(), &out),
@@ -43,6 +45,10 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
                 SchemaDoc::Report => tractorsec_report::report_schema(),
                 SchemaDoc::Facts => {
                     let schema = schemars::schema_for!(Facts);
+                    format!("{}\n", serde_json::to_string_pretty(&schema)?)
+                }
+                SchemaDoc::Devices => {
+                    let schema = schemars::schema_for!(tractorsec_devices::Inventory);
                     format!("{}\n", serde_json::to_string_pretty(&schema)?)
                 }
             };

@@ -55,10 +55,15 @@ fn must_succeed(cmd: &mut std::process::Command) {
 /// with the device nodes of its `devnodes.txt` created (`mknod`, `chown`,
 /// `chmod`). `None` (after saying so) when not root outside CI.
 pub fn host(name: &str) -> Option<TempDir> {
+    tree(&fixtures().join("hosts").join(name), name)
+}
+
+/// [`host`] for any fixture directory `src` holding `root/` and
+/// `devnodes.txt` (such as `tests/fixtures/devices/gpu-node`).
+pub fn tree(src: &Path, name: &str) -> Option<TempDir> {
     if !can_make_device_nodes() {
         return None;
     }
-    let src = fixtures().join("hosts").join(name);
     let tmp = tempfile::Builder::new()
         .prefix(&format!("tractorsec-{name}-"))
         .tempdir()
@@ -231,4 +236,41 @@ pub fn run(args: &[&str]) -> (i32, String, String) {
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// Compare `actual` with `tests/fixtures/golden/<file>` (rewrite it instead
+/// when `UPDATE_GOLDEN=1`); on a difference, panic with the lines added
+/// (`+`) and missing (`-`).
+pub fn check_golden(file: &str, actual: &str) {
+    let path = fixtures().join("golden").join(file);
+    if std::env::var_os("UPDATE_GOLDEN").is_some_and(|v| v == "1") {
+        std::fs::create_dir_all(path.parent().expect("golden dir")).expect("mkdir golden");
+        std::fs::write(&path, actual).expect("write golden");
+        return;
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (run with UPDATE_GOLDEN=1 to create it)",
+            path.display()
+        )
+    });
+    if expected != actual {
+        let want: Vec<&str> = expected.lines().collect();
+        let got: Vec<&str> = actual.lines().collect();
+        let diff: Vec<String> = got
+            .iter()
+            .filter(|l| !want.contains(l))
+            .map(|l| format!("+ {l}"))
+            .chain(
+                want.iter()
+                    .filter(|l| !got.contains(l))
+                    .map(|l| format!("- {l}")),
+            )
+            .collect();
+        panic!(
+            "{} differs (UPDATE_GOLDEN=1 to accept):\n{}",
+            path.display(),
+            diff.join("\n")
+        );
+    }
 }
