@@ -8,11 +8,15 @@ mod gpu;
 mod model;
 mod net;
 mod nodes;
+pub mod nvme;
+pub mod opal;
 mod pci;
 mod text;
+mod wire;
 
 pub use model::*;
 pub use text::render_text;
+pub use wire::ParseError;
 
 use tractorsec_facts::{FactError, Root};
 

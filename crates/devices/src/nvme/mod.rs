@@ -1,0 +1,7 @@
+//! Pure NVMe byte-level code: admin command encoders and parsers for the
+//! Identify Controller data structure and the Sanitize Status log
+//! (reference *devices-and-images.md*, PART A, §A1).
+
+pub mod command;
+pub mod identify;
+pub mod sanitize_log;
