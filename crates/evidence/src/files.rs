@@ -43,11 +43,16 @@ pub fn sign_file(
     let key = read_parsed(secret_key, SecretKey::parse)?;
     let data = fs::read(file).map_err(|err| EvidenceError::io(file, "read", err))?;
     let signature = key.sign(&data, trusted_comment)?;
-    let mut path = OsString::from(file);
-    path.push(".minisig");
-    let path = PathBuf::from(path);
+    let path = signature_path(file);
     write_atomically(&path, &signature.to_text())?;
     Ok(path)
+}
+
+/// Where a file's detached signature goes: `<file>.minisig`.
+pub fn signature_path(file: &Path) -> PathBuf {
+    let mut path = OsString::from(file);
+    path.push(".minisig");
+    PathBuf::from(path)
 }
 
 /// Verifies that `signature` (a `.minisig` file) was made over `file` by the
@@ -57,10 +62,32 @@ pub fn verify_file(
     signature: &Path,
     public_key: &Path,
 ) -> Result<Verified, EvidenceError> {
-    let public_key = read_parsed(public_key, PublicKey::parse)?;
-    let signature = read_parsed(signature, Signature::parse)?;
+    let (public_key, signature) = key_and_signature(signature, public_key)?;
     let data = fs::read(file).map_err(|err| EvidenceError::io(file, "read", err))?;
     public_key.verify(&data, &signature)
+}
+
+/// Verifies `data` (already read, so what is checked is what the caller
+/// goes on to use) against the `.minisig` file `signature` and the key in
+/// `public_key`.
+pub fn verify_bytes(
+    data: &[u8],
+    signature: &Path,
+    public_key: &Path,
+) -> Result<Verified, EvidenceError> {
+    let (public_key, signature) = key_and_signature(signature, public_key)?;
+    public_key.verify(data, &signature)
+}
+
+/// The public key and the signature files, parsed.
+fn key_and_signature(
+    signature: &Path,
+    public_key: &Path,
+) -> Result<(PublicKey, Signature), EvidenceError> {
+    Ok((
+        read_parsed(public_key, PublicKey::parse)?,
+        read_parsed(signature, Signature::parse)?,
+    ))
 }
 
 /// Reads a text file and parses it, errors naming it as the user named it.

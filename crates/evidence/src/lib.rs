@@ -23,6 +23,8 @@ mod key;
 mod signature;
 
 pub use error::EvidenceError;
-pub use files::{generate_key_files, sign_file, verify_file, write_atomically};
+pub use files::{
+    generate_key_files, sign_file, signature_path, verify_bytes, verify_file, write_atomically,
+};
 pub use key::{KeyId, PublicKey, SecretKey};
 pub use signature::{Signature, Verified};

@@ -86,8 +86,12 @@ pub fn target(change: &Change) -> String {
 
 /// Whether the target already is as the change wants it.
 pub fn is_done(root: &RootDir, change: &Change) -> Result<bool, FsError> {
-    let node = root.node(&target(change))?;
-    Ok(match (change, &node) {
+    Ok(done(change, &root.node(&target(change))?))
+}
+
+/// Whether `node`, the change's target now, already is as it wants.
+fn done(change: &Change, node: &Node) -> bool {
+    match (change, node) {
         (
             Change::Put {
                 desired:
@@ -125,13 +129,13 @@ pub fn is_done(root: &RootDir, change: &Change) -> Result<bool, FsError> {
             },
         ) => mode == m && uid == u && gid == g,
         _ => false,
-    })
+    }
 }
 
-/// The prior state of a change's target, refusing what it must not touch.
-fn prior(root: &RootDir, change: &Change) -> Result<(Prior, Option<Vec<u8>>), TxError> {
+/// The prior state of a change's target (`node`, as it is now), refusing
+/// what it must not touch.
+fn prior(change: &Change, node: Node) -> Result<(Prior, Option<Vec<u8>>), TxError> {
     let path = target(change);
-    let node = root.node(&path).map_err(TxError::Refused)?;
     let unsafe_target = |reason: String| {
         Err(TxError::Unsafe {
             path: path.clone(),
@@ -277,19 +281,16 @@ pub fn recover(root: &RootDir) -> Result<Vec<Recovered>, TxError> {
 /// Any failure rolls back what was done.
 pub fn apply(root: &RootDir, plan: &Plan) -> Result<Option<String>, TxError> {
     let mut changes = Vec::new();
-    for change in &plan.changes {
-        if !is_done(root, change).map_err(TxError::Refused)? {
-            changes.push(change.clone());
-        }
-    }
-    if changes.is_empty() {
-        return Ok(None);
-    }
     let mut priors = Vec::new();
     let mut prior_bytes = Vec::new();
     let mut created_dirs: Vec<String> = Vec::new();
-    for change in &changes {
-        let (prior, bytes) = prior(root, change)?;
+    for change in &plan.changes {
+        let node = root.node(&target(change)).map_err(TxError::Refused)?;
+        if done(change, &node) {
+            continue;
+        }
+        let (prior, bytes) = prior(change, node)?;
+        changes.push(change.clone());
         priors.push(prior);
         prior_bytes.push(bytes);
         for dir in root
@@ -300,6 +301,9 @@ pub fn apply(root: &RootDir, plan: &Plan) -> Result<Option<String>, TxError> {
                 created_dirs.push(dir);
             }
         }
+    }
+    if changes.is_empty() {
+        return Ok(None);
     }
     let record = Record {
         changes,

@@ -28,11 +28,17 @@ fn read(path: &Path) -> Result<Input> {
         )
     })?;
     if value.get("findings").is_some() {
-        let report = serde_json::from_value(value)
-            .map_err(|e| anyhow::anyhow!("{}: not a tractorsec report: {e}", path.display()))?;
+        let report = serde_json::from_str(&text).map_err(|e| {
+            anyhow::anyhow!(
+                "{}:{}:{}: not a tractorsec report: {e}",
+                path.display(),
+                e.line(),
+                e.column()
+            )
+        })?;
         Ok(Input::Report(Box::new(report)))
     } else {
-        Ok(Input::Snapshot(Box::new(super::load_facts(path)?)))
+        Ok(Input::Snapshot(Box::new(super::parse_facts(path, &text)?)))
     }
 }
 

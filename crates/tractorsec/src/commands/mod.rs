@@ -70,7 +70,12 @@ fn open_root(dir: Option<&Path>) -> Result<Root> {
 fn load_facts(path: &Path) -> Result<Facts> {
     let text =
         std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let facts: Facts = serde_json::from_str(&text).map_err(|e| {
+    parse_facts(path, &text)
+}
+
+/// A snapshot read from `path`, checking its format version.
+fn parse_facts(path: &Path, text: &str) -> Result<Facts> {
+    let facts: Facts = serde_json::from_str(text).map_err(|e| {
         anyhow::anyhow!(
             "{}:{}:{}: not a tractorsec snapshot: {e}",
             path.display(),

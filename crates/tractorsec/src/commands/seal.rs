@@ -9,7 +9,6 @@ use sha2::{Digest, Sha256};
 use std::fmt::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use tractorsec_evidence::{PublicKey, Signature};
 use tractorsec_facts::text::{hex, unhex};
 use tractorsec_facts::{FactError, FactErrorKind, ImageCheck, Source};
 use tractorsec_seal::manifest::{self, Drift, HashAlgorithm, Manifest, SealOptions, VerifyOptions};
@@ -50,26 +49,43 @@ pub fn seal(args: SealArgs, out: &Output) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The manifest's bytes, checked against its detached signature before
-/// anything is parsed (fail closed), then parsed.
-fn trusted_manifest(manifest: &Path, pubkey: &Path) -> Result<(Manifest, Vec<u8>, String)> {
-    let read = |p: &Path| {
-        std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))
-    };
-    let bytes =
-        std::fs::read(manifest).with_context(|| format!("cannot read {}", manifest.display()))?;
-    let mut sig_path = manifest.as_os_str().to_owned();
-    sig_path.push(".minisig");
-    let sig_path = PathBuf::from(sig_path);
-    let key = PublicKey::parse(&read(pubkey)?, &pubkey.display().to_string())?;
-    let signature = Signature::parse(&read(&sig_path)?, &sig_path.display().to_string())
-        .map_err(|e| anyhow!("signature check failed: {e}"))?;
-    let verified = key
-        .verify(&bytes, &signature)
-        .map_err(|e| anyhow!("{}: signature check failed: {e}", manifest.display()))?;
-    let text = String::from_utf8(bytes.clone())
-        .map_err(|_| anyhow!("{}: not UTF-8", manifest.display()))?;
-    let parsed = Manifest::parse(&text, &manifest.display().to_string())?;
+/// Why a manifest cannot be used.
+enum Untrusted {
+    /// Its signature is missing or does not verify (fail closed).
+    Signature(tractorsec_evidence::EvidenceError),
+    /// It cannot be read, or is signed but malformed.
+    Unreadable(anyhow::Error),
+}
+
+impl From<Untrusted> for anyhow::Error {
+    fn from(u: Untrusted) -> Self {
+        match u {
+            Untrusted::Signature(e) => anyhow!("signature check failed: {e}"),
+            Untrusted::Unreadable(e) => e,
+        }
+    }
+}
+
+/// The manifest's bytes, read once and checked against its detached
+/// signature before anything is parsed, then parsed; with the bytes and
+/// the signing key id.
+fn trusted_manifest(
+    manifest: &Path,
+    pubkey: &Path,
+) -> Result<(Manifest, Vec<u8>, String), Untrusted> {
+    let bytes = std::fs::read(manifest)
+        .with_context(|| format!("cannot read {}", manifest.display()))
+        .map_err(Untrusted::Unreadable)?;
+    let verified = tractorsec_evidence::verify_bytes(
+        &bytes,
+        &tractorsec_evidence::signature_path(manifest),
+        pubkey,
+    )
+    .map_err(Untrusted::Signature)?;
+    let text = std::str::from_utf8(&bytes)
+        .map_err(|_| Untrusted::Unreadable(anyhow!("{}: not UTF-8", manifest.display())))?;
+    let parsed = Manifest::parse(text, &manifest.display().to_string())
+        .map_err(|e| Untrusted::Unreadable(e.into()))?;
     Ok((parsed, bytes, verified.key_id().to_string()))
 }
 
@@ -130,11 +146,11 @@ pub fn image_check(root: &Path, manifest: &str, pubkey: &str) -> Source<ImageChe
             check.signature = format!("signed by key {key_id}");
             parsed
         }
-        Err(e) if format!("{e:#}").contains("signature") => {
-            check.signature = format!("{e:#}");
+        Err(Untrusted::Signature(e)) => {
+            check.signature = e.to_string();
             return Source::Ok(check);
         }
-        Err(e) => {
+        Err(Untrusted::Unreadable(e)) => {
             return Source::Error(FactError::new(
                 FactErrorKind::Unreadable,
                 manifest,

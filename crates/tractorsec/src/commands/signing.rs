@@ -33,7 +33,7 @@ pub fn signature(action: SignatureAction, out: &Output) -> Result<ExitCode> {
             pubkey,
             signature,
         } => {
-            let signature = signature.unwrap_or_else(|| minisig_path(&file));
+            let signature = signature.unwrap_or_else(|| tractorsec_evidence::signature_path(&file));
             let verified = tractorsec_evidence::verify_file(&file, &signature, &pubkey)?;
             out.emit(&format!(
                 "signature valid: {} signed by key {}\ntrusted comment: {}\n",
@@ -44,13 +44,6 @@ pub fn signature(action: SignatureAction, out: &Output) -> Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `FILE.minisig`.
-fn minisig_path(file: &Path) -> std::path::PathBuf {
-    let mut name = file.as_os_str().to_owned();
-    name.push(".minisig");
-    name.into()
 }
 
 /// The signed statement about a report or snapshot: what it is, of which
