@@ -101,4 +101,37 @@ fn live_machine_lists_block_devices_and_nics() {
             "{title} neither lists a device nor says none:\n{body}"
         );
     }
+    // The JSON names exactly what sysfs holds, read here independently:
+    // whole block devices (no `partition`, not hidden, NVMe namespaces
+    // listed under their controller) and NICs backed by a device.
+    let (code, json, stderr) = run(&["devices", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let inv: serde_json::Value = serde_json::from_str(&json).expect("json");
+    let names = |list: &str| -> std::collections::BTreeSet<String> {
+        inv[list]
+            .as_array()
+            .expect(list)
+            .iter()
+            .map(|d| d["name"].as_str().expect("name").to_string())
+            .collect()
+    };
+    let sysfs = |dir: &str, keep: &dyn Fn(&std::path::Path, &str) -> bool| {
+        std::fs::read_dir(dir)
+            .map(|entries| {
+                entries
+                    .filter_map(Result::ok)
+                    .filter(|e| keep(&e.path(), &e.file_name().to_string_lossy()))
+                    .map(|e| e.file_name().to_string_lossy().into_owned())
+                    .collect::<std::collections::BTreeSet<_>>()
+            })
+            .unwrap_or_default()
+    };
+    let whole_disks = sysfs("/sys/class/block", &|p, name| {
+        let hidden = std::fs::read_to_string(p.join("hidden")).is_ok_and(|h| h.trim() == "1");
+        let nvme_namespace = name.starts_with("nvme") && name[4..].contains('n');
+        !p.join("partition").exists() && !hidden && !nvme_namespace
+    });
+    assert_eq!(names("block"), whole_disks, "block devices");
+    let nics = sysfs("/sys/class/net", &|p, _| p.join("device").exists());
+    assert_eq!(names("nics"), nics, "NICs");
 }
