@@ -73,6 +73,7 @@ pub fn nvme(root: &Root, pci: &PciIndex) -> Result<Vec<NvmeController>, FactErro
             pci: pci_address_of(root, &dir).and_then(|a| pci.info(&a)),
             namespaces,
             nodes: nodes(root, &[format!("/dev/{name}")]),
+            security: None,
             name,
         });
     }

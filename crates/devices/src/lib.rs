@@ -4,6 +4,7 @@
 //! the `/dev` nodes of every device.
 
 mod block;
+pub mod erase;
 mod gpu;
 mod model;
 mod net;
@@ -11,6 +12,7 @@ mod nodes;
 pub mod nvme;
 pub mod opal;
 mod pci;
+pub mod security;
 mod text;
 mod wire;
 

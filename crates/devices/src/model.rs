@@ -76,6 +76,10 @@ pub struct NvmeController {
     pub namespaces: Vec<NvmeNamespace>,
     /// `/dev/nvmeX`.
     pub nodes: Vec<Node>,
+    /// Identify Controller and TCG Level 0 facts: read only on the live
+    /// system (as root), absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub security: Option<tractorsec_facts::NvmeSecurity>,
 }
 
 /// An NVMe namespace (`nvmeXnY`).

@@ -54,6 +54,17 @@ pub fn render_text(inv: &Inventory) -> String {
             rows
         }),
     );
+    let security: Vec<String> = inv
+        .nvme
+        .iter()
+        .filter_map(|c| c.security.as_ref())
+        .map(|s| format!("  {}  {}\n", s.controller, crate::security::describe(s)))
+        .collect();
+    if !security.is_empty() {
+        out.push_str("NVMe security:\n");
+        out.extend(security);
+        out.push('\n');
+    }
     table(
         &mut out,
         "Block devices",
@@ -247,6 +258,41 @@ mod tests {
         assert_eq!(human_bytes(512), "512B");
         assert_eq!(human_bytes(3_840_755_982_336), "3.5T");
         assert_eq!(human_bytes(1024 * 1024), "1.0M");
+    }
+
+    #[test]
+    fn nvme_security_is_a_section_only_when_read() {
+        let mut c = crate::model::NvmeController {
+            name: "nvme0".into(),
+            model: "M".into(),
+            serial: "S".into(),
+            firmware_rev: "F".into(),
+            transport: "pcie".into(),
+            address: String::new(),
+            pci: None,
+            namespaces: Vec::new(),
+            nodes: Vec::new(),
+            security: None,
+        };
+        let mut inv = Inventory {
+            nvme: vec![c.clone()],
+            ..Inventory::default()
+        };
+        assert!(!render_text(&inv).contains("NVMe security"));
+        c.security = Some(tractorsec_facts::NvmeSecurity {
+            controller: "nvme0".into(),
+            namespaces: vec!["nvme0n1".into()],
+            identify: None,
+            tcg: None,
+            tcg_source: None,
+            error: Some("cannot open /dev/nvme0: busy".into()),
+        });
+        inv.nvme = vec![c];
+        let text = render_text(&inv);
+        assert!(
+            text.contains("NVMe security:\n  nvme0  TCG unknown; error: cannot open /dev/nvme0: busy\n\nBlock devices:"),
+            "{text}"
+        );
     }
 
     #[test]

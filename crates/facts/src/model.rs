@@ -118,6 +118,11 @@ pub struct Facts {
     /// `pubkey`); snapshots taken without one say so.
     #[serde(default = "image_not_checked")]
     pub image: Source<ImageCheck>,
+    /// Identify Controller and TCG Level 0 facts of each NVMe controller:
+    /// only `tractorsec facts` and `tractorsec audit` on the live root, as
+    /// root, fill it; other snapshots say it was not collected.
+    #[serde(default = "nvme_security_not_collected")]
+    pub nvme_security: Source<Vec<NvmeSecurity>>,
 }
 
 /// What `image` holds when no manifest was checked.
@@ -127,6 +132,177 @@ pub fn image_not_checked() -> Source<ImageCheck> {
         "",
         "no sealed manifest was checked (tractorsec audit does, when params manifest and pubkey are set)",
     ))
+}
+
+/// What `nvme_security` holds when it was not collected (an offline root, a
+/// snapshot from an older tractorsec).
+pub fn nvme_security_not_collected() -> Source<Vec<NvmeSecurity>> {
+    Source::Error(FactError::new(
+        crate::FactErrorKind::NotPresent,
+        "/dev/nvme*",
+        "NVMe Identify and TCG Level 0 were not collected (only a live root, as root, reads them)",
+    ))
+}
+
+/// Security and erase facts of one NVMe controller (`/dev/nvmeX`): from
+/// Identify Controller and TCG Level 0 Discovery.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct NvmeSecurity {
+    /// The controller (`nvme0`).
+    pub controller: String,
+    /// Its namespaces (`nvme0n1`), sorted.
+    pub namespaces: Vec<String>,
+    /// What Identify Controller says, when it could be read.
+    pub identify: Option<NvmeIdentify>,
+    /// The Level 0 Discovery summary, when a source answered; `None` when
+    /// neither could be read (see `error`). A drive that answered without
+    /// any SSC has `ssc` `none`.
+    pub tcg: Option<Level0Summary>,
+    /// Where `tcg` came from.
+    pub tcg_source: Option<TcgSource>,
+    /// Why Identify or Level 0 could not be read, when one could not.
+    pub error: Option<String>,
+}
+
+/// The Identify Controller fields that decide security and erase methods,
+/// raw and decoded (reference *devices-and-images.md* §A1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct NvmeIdentify {
+    /// Optional Admin Command Support (offset 256).
+    pub oacs: u16,
+    /// Sanitize Capabilities (offset 328).
+    pub sanicap: u32,
+    /// Format NVM Attributes (offset 524).
+    pub fna: u8,
+    /// OACS bit 0: Security Send and Receive (TCG transport).
+    pub security_send_receive: bool,
+    /// OACS bit 1: Format NVM.
+    pub format_nvm: bool,
+    /// SANICAP bit 0: Sanitize Crypto Erase.
+    pub sanitize_crypto_erase: bool,
+    /// SANICAP bit 1: Sanitize Block Erase.
+    pub sanitize_block_erase: bool,
+    /// SANICAP bit 2: Sanitize Overwrite.
+    pub sanitize_overwrite: bool,
+    /// FNA bit 2: Format NVM cryptographic erase (SES=2).
+    pub format_crypto_erase: bool,
+}
+
+impl NvmeIdentify {
+    /// Decode the three raw fields.
+    #[must_use]
+    pub fn new(oacs: u16, sanicap: u32, fna: u8) -> Self {
+        Self {
+            oacs,
+            sanicap,
+            fna,
+            security_send_receive: oacs & 1 != 0,
+            format_nvm: oacs & (1 << 1) != 0,
+            sanitize_crypto_erase: sanicap & 1 != 0,
+            sanitize_block_erase: sanicap & (1 << 1) != 0,
+            sanitize_overwrite: sanicap & (1 << 2) != 0,
+            format_crypto_erase: fna & (1 << 2) != 0,
+        }
+    }
+}
+
+/// Which interface gave the TCG Level 0 facts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TcgSource {
+    /// Identify Controller: OACS bit 0 is clear, so the controller has no
+    /// Security Send/Receive and no TCG security subsystem.
+    Identify,
+    /// NVMe Security Receive (SECP 1, ComID 1) on the controller: the full
+    /// Level 0 response.
+    SecurityReceive,
+    /// Linux `IOC_OPAL_GET_STATUS` on a namespace: the kernel's own
+    /// discovery, reduced to `OPAL_FL_*` flags (no SSC name, no
+    /// MediaEncryption bit).
+    IocOpalGetStatus,
+}
+
+/// The Security Subsystem Class a drive reports, strongest first (the order
+/// in which a Level 0 summary picks when several are present).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Ssc {
+    /// Opal SSC 2.0 (0x0203).
+    Opal2,
+    /// Opal SSC 1.0 (0x0200).
+    Opal1,
+    /// Enterprise SSC (0x0100).
+    Enterprise,
+    /// Ruby SSC (0x0304).
+    Ruby,
+    /// Opalite SSC (0x0301).
+    Opalite,
+    /// Pyrite SSC 2.0 (0x0303): locking without media encryption.
+    Pyrite2,
+    /// Pyrite SSC 1.0 (0x0302): locking without media encryption.
+    Pyrite1,
+    /// No SSC descriptor.
+    None,
+    /// Opal, version not reported: `IOC_OPAL_GET_STATUS` says only that the
+    /// kernel's Opal support accepted the drive (an Opal 1.0 or 2.0 SSC),
+    /// not which SSC it found.
+    OpalUnspecified,
+}
+
+impl Ssc {
+    /// Whether this SSC implies media encryption (§A2: Opal 2, Opal 1,
+    /// Enterprise, Opalite or Ruby; not Pyrite).
+    #[must_use]
+    pub fn encrypting(self) -> bool {
+        matches!(
+            self,
+            Self::Opal2
+                | Self::Opal1
+                | Self::Enterprise
+                | Self::Ruby
+                | Self::Opalite
+                | Self::OpalUnspecified
+        )
+    }
+
+    /// A short human name (`Opal 2`, `Pyrite 1`, `no SSC`).
+    #[must_use]
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Opal2 => "Opal 2",
+            Self::Opal1 => "Opal 1",
+            Self::Enterprise => "Enterprise",
+            Self::Ruby => "Ruby",
+            Self::Opalite => "Opalite",
+            Self::Pyrite2 => "Pyrite 2",
+            Self::Pyrite1 => "Pyrite 1",
+            Self::None => "no SSC",
+            Self::OpalUnspecified => "Opal",
+        }
+    }
+}
+
+/// What Level 0 Discovery says about a drive's self-encryption (reference
+/// *devices-and-images.md* §A2, "Decision rules").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
+pub struct Level0Summary {
+    /// A self-encrypting drive: Locking with MediaEncryption and an
+    /// encrypting SSC descriptor.
+    pub sed_present: bool,
+    /// The strongest SSC descriptor present.
+    pub ssc: Ssc,
+    /// Locking byte 4 bit 0 (false without a Locking descriptor).
+    pub locking_supported: bool,
+    /// Locking byte 4 bit 1.
+    pub locking_enabled: bool,
+    /// Locking byte 4 bit 2.
+    pub locked: bool,
+    /// Locking byte 4 bit 3. From `IOC_OPAL_GET_STATUS`, which does not
+    /// report it, inferred from an Opal SSC with locking supported (Opal
+    /// requires media encryption; Pyrite, which does not, is not Opal).
+    pub media_encryption: bool,
+    /// Shadow MBR active: Locking bit 4 set and bit 5 clear.
+    pub shadow_mbr_active: bool,
 }
 
 /// The result of checking the tree against its sealed manifest.
@@ -188,6 +364,7 @@ impl Facts {
             e("audit", &self.audit),
             e("journald", &self.journald),
             e("image", &self.image),
+            e("nvme_security", &self.nvme_security),
         ]
         .into_iter()
         .flatten()

@@ -244,3 +244,122 @@ fn group_members_without_passwd_is_error_not_pass() {
         Status::Fail
     );
 }
+
+const SED: &str = r#"
+[[control]]
+id = "devices.storage.sed"
+title = "t"
+section = "devices"
+severity = "high"
+rationale = "r"
+references = ["TCG"]
+check.sed_encryption = {}
+fix = { hint = "h" }
+"#;
+
+/// Block nodes for `names` and a dm-crypt device over `crypted`, plus
+/// `nvme_security` when given.
+fn sed_facts(names: &[&str], crypted: &[&str], security: Option<serde_json::Value>) -> Facts {
+    let nodes: Vec<serde_json::Value> = names
+        .iter()
+        .map(|n| {
+            json!({"path": format!("/dev/{n}"), "kind": "block", "major": 259, "minor": 0,
+                   "mode": 0o660, "uid": 0, "gid": 6, "class": "nvme"})
+        })
+        .collect();
+    let dm = json!([{"kernel_name": "dm-0", "name": "data", "uuid": "CRYPT-LUKS2-x-data",
+                     "slaves": crypted}]);
+    let mut patch = json!({"dev_nodes": {"ok": nodes}, "device_mapper": {"ok": dm}});
+    if let Some(s) = security {
+        patch["nvme_security"] = s;
+    }
+    facts("not_present", patch)
+}
+
+/// One controller's `nvme_security` entry with a Level 0 summary.
+fn controller(name: &str, ssc: &str, sed: bool, enabled: bool) -> serde_json::Value {
+    json!({
+        "controller": name, "namespaces": [format!("{name}n1")],
+        "identify": null, "tcg_source": "security_receive", "error": null,
+        "tcg": {"sed_present": sed, "ssc": ssc, "locking_supported": ssc != "none",
+                "locking_enabled": enabled, "locked": false, "media_encryption": sed,
+                "shadow_mbr_active": false},
+    })
+}
+
+fn sed_finding(f: &Facts) -> (Status, String) {
+    let findings = evaluate_with(&profile(SED), f, &Waivers::default(), "2026-06-01");
+    let x = &findings.findings[0];
+    (x.status, x.observed.clone())
+}
+
+#[test]
+fn sed_with_locking_enabled_passes_without_dm_crypt() {
+    let sec = json!({"ok": [controller("nvme0", "opal2", true, true)]});
+    let (status, observed) = sed_finding(&sed_facts(&["nvme0n1"], &[], Some(sec)));
+    assert_eq!(status, Status::Pass, "{observed}");
+    assert!(
+        observed.contains("nvme0n1 (Opal 2 SED, locking enabled)"),
+        "{observed}"
+    );
+}
+
+#[test]
+fn pyrite_unlocked_sed_and_no_tcg_fail_naming_each_namespace() {
+    let sec = json!({"ok": [
+        controller("nvme0", "opal2", true, false),
+        controller("nvme1", "pyrite2", false, true),
+        controller("nvme2", "none", false, false),
+        controller("nvme3", "opal2", true, true),
+    ]});
+    let names = ["nvme0n1", "nvme1n1", "nvme2n1", "nvme3n1", "nvme4n1"];
+    let (status, observed) = sed_finding(&sed_facts(&names, &["nvme4n1p1"], Some(sec)));
+    assert_eq!(status, Status::Fail, "{observed}");
+    assert_eq!(
+        observed,
+        "not encrypted at rest: nvme0n1: Opal 2 SED, locking not enabled; \
+         nvme1n1: Pyrite 2 (locking without media encryption); \
+         nvme2n1: no TCG security subsystem"
+    );
+}
+
+#[test]
+fn sed_state_not_collected_or_unreadable_is_error_never_pass() {
+    let (status, observed) = sed_finding(&sed_facts(&["nvme0n1"], &[], None));
+    assert_eq!(status, Status::Error);
+    assert!(observed.contains("not collected"), "{observed}");
+
+    let denied = json!({"error": {"kind": "permission_denied", "path": "/dev/nvme*",
+                                  "message": "need root"}});
+    let (status, observed) = sed_finding(&sed_facts(&["nvme0n1"], &[], Some(denied)));
+    assert_eq!(status, Status::Error);
+    assert!(observed.ends_with("need root"), "{observed}");
+
+    // A controller whose Level 0 could not be read, and one never probed.
+    let mut broken = controller("nvme0", "opal2", true, true);
+    broken["tcg"] = serde_json::Value::Null;
+    broken["error"] = json!("cannot open /dev/nvme0: busy");
+    let sec = json!({"ok": [broken]});
+    let (status, observed) = sed_finding(&sed_facts(&["nvme0n1", "nvme7n1"], &[], Some(sec)));
+    assert_eq!(status, Status::Error);
+    assert!(
+        observed.contains("nvme0n1: cannot open /dev/nvme0: busy"),
+        "{observed}"
+    );
+    assert!(
+        observed.contains("nvme7n1: its controller was not probed"),
+        "{observed}"
+    );
+
+    // Everything under dm-crypt needs no SED facts.
+    let (status, _) = sed_finding(&sed_facts(&["nvme0n1"], &["nvme0n1p2"], None));
+    assert_eq!(status, Status::Pass);
+}
+
+#[test]
+fn sed_namespace_is_matched_to_its_controller_by_name_when_not_listed() {
+    let mut c = controller("nvme10", "opal1", true, true);
+    c["namespaces"] = json!([]);
+    let (status, observed) = sed_finding(&sed_facts(&["nvme10n2"], &[], Some(json!({"ok": [c]}))));
+    assert_eq!(status, Status::Pass, "{observed}");
+}

@@ -71,7 +71,11 @@ const _: () = assert!(NVME_IOCTL_ID == 0x4E40);
 /// becomes `data_len`. Returns the NVMe status field (0 = success; the
 /// kernel returns a positive status when the controller rejects the
 /// command) and the completion's dword 0 in `cmd.result`.
-pub fn admin_command(fd: BorrowedFd<'_>, cmd: &mut PassthruCmd, data: &mut [u8]) -> io::Result<u32> {
+pub fn admin_command(
+    fd: BorrowedFd<'_>,
+    cmd: &mut PassthruCmd,
+    data: &mut [u8],
+) -> io::Result<u32> {
     cmd.data_len = u32::try_from(data.len())
         .map_err(|_| io::Error::new(io::ErrorKind::InvalidInput, "data buffer over 4 GiB"))?;
     cmd.addr = if data.is_empty() {
@@ -85,7 +89,8 @@ pub fn admin_command(fd: BorrowedFd<'_>, cmd: &mut PassthruCmd, data: &mut [u8])
     // nvme_passthru_cmd` (layout asserted above), and its `addr`/`data_len`
     // describe `data`, which is exclusively borrowed for the whole call, so
     // the kernel reads and writes only memory we own. No metadata buffer.
-    let status = unsafe { super::ioctl(fd, NVME_IOCTL_ADMIN_CMD, (cmd as *mut PassthruCmd).cast()) }?;
+    let status =
+        unsafe { super::ioctl(fd, NVME_IOCTL_ADMIN_CMD, (cmd as *mut PassthruCmd).cast()) }?;
     // A non-negative return is the NVMe status, never negative here.
     Ok(status.unsigned_abs())
 }

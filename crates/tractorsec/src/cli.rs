@@ -67,6 +67,14 @@ pub enum Command {
         #[command(subcommand)]
         action: VerityAction,
     },
+    /// Erase a whole drive with proof: refuse anything in use, run the
+    /// strongest supported method, verify by sampling, write a certificate.
+    #[command(
+        after_help = ERASE_EXIT_CODES,
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true
+    )]
+    Erase(EraseArgs),
     /// What changed between two reports or two snapshots.
     #[command(after_help = DIFF_EXIT_CODES)]
     Diff(DiffArgs),
@@ -162,6 +170,73 @@ pub enum ContentHash {
     Blake3,
     /// SHA-256.
     Sha256,
+}
+
+const ERASE_EXIT_CODES: &str = "The certificate goes to --out CERT (stdout without it); --key KEY \
+signs it as CERT.minisig. Exit codes: 0 erased and verified (verify-cert: the certificate is signed \
+and records a verified erase); 1 the erase ran but verification failed (verify-cert: signed, but \
+records a failed erase); 2 refused, or the erase could not run or finish (verify-cert: bad signature \
+or not a certificate).";
+
+/// `tractorsec erase`.
+#[derive(Debug, Args)]
+pub struct EraseArgs {
+    /// `verify-cert`.
+    #[command(subcommand)]
+    pub action: Option<EraseAction>,
+    /// The whole block device (`/dev/nvme0n1`, `/dev/sdb`, `/dev/loop3`,
+    /// or a `/dev/disk/by-id` link).
+    #[arg(required = true)]
+    pub device: Option<PathBuf>,
+    /// How: `auto` picks NVMe Sanitize crypto erase › block erase › Format
+    /// with crypto erase › Sanitize overwrite; other devices are
+    /// overwritten from the host (NIST Clear).
+    #[arg(long, value_enum, default_value_t = EraseMethod::Auto)]
+    pub method: EraseMethod,
+    /// The device's serial number, typed again (a device without one: its
+    /// WWID, or a loop device's backing file).
+    #[arg(long, value_name = "SERIAL", required = true)]
+    pub confirm: Option<String>,
+    /// Sign the certificate with this secret key (needs --out CERT).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<PathBuf>,
+    /// Who performs the erase, for the certificate (default: the sudo
+    /// user, else the user).
+    #[arg(long, value_name = "NAME")]
+    pub operator: Option<String>,
+    /// Random locations to read back, besides the first and last block.
+    #[arg(long, value_name = "N", default_value_t = 1000,
+          value_parser = clap::value_parser!(u32).range(1000..))]
+    pub samples: u32,
+}
+
+/// `--method`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EraseMethod {
+    /// The strongest the device supports.
+    Auto,
+    /// Cryptographic erase (NVMe Sanitize, else Format NVM SES=2).
+    Crypto,
+    /// NVMe Sanitize Block Erase.
+    Block,
+    /// NVMe Sanitize Overwrite, else a pattern written from the host.
+    Overwrite,
+    /// Zeros written from the host.
+    Zero,
+}
+
+/// `tractorsec erase …` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum EraseAction {
+    /// Check a certificate: its signature (CERT.minisig), its format, and
+    /// that it records a verified erase.
+    VerifyCert {
+        /// The certificate.
+        cert: PathBuf,
+        /// Public key file.
+        #[arg(long, value_name = "FILE")]
+        pubkey: PathBuf,
+    },
 }
 
 /// `tractorsec seal`.
@@ -302,6 +377,8 @@ pub enum SchemaDoc {
     Facts,
     /// `devices --format json`.
     Devices,
+    /// `erase` certificates.
+    EraseCertificate,
 }
 
 /// The profile that judges, its per-node params, and waivers.

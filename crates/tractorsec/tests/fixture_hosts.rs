@@ -65,10 +65,7 @@ fn golden_findings_weakened() {
 /// why. Kept as short as possible; the test fails when an entry is no longer
 /// needed.
 const CANNOT_PASS: &[(&str, &str)] = &[];
-const CANNOT_FAIL: &[(&str, &str)] = &[(
-    "devices.storage.sed",
-    "without TCG Level 0 discovery, NVMe outside dm-crypt is an error, never a failure",
-)];
+const CANNOT_FAIL: &[(&str, &str)] = &[];
 
 /// A profile extending the built-in one with the params that make the
 /// param-driven controls (not applicable by default) judge something.
@@ -80,6 +77,94 @@ manifest = "/usr/lib/tractoros/manifest.json"
 pubkey = "/usr/lib/tractoros/manifest.pub"
 expected_profile = "sha256:0000000000000000000000000000000000000000000000000000000000000000"
 "#;
+
+/// One controller's `nvme_security` entry (its namespace `nvmeXn1`) with a
+/// TCG Level 0 summary read through Security Receive.
+fn nvme_security(controller: &str, ssc: &str, sed: bool) -> serde_json::Value {
+    serde_json::json!({
+        "controller": controller,
+        "namespaces": [format!("{controller}n1")],
+        "identify": null,
+        "tcg": {
+            "sed_present": sed, "ssc": ssc, "locking_supported": true,
+            "locking_enabled": true, "locked": false, "media_encryption": sed,
+            "shadow_mbr_active": false
+        },
+        "tcg_source": "security_receive",
+        "error": null
+    })
+}
+
+/// Audit the snapshot of `root` with `nvme_security` set to `security`
+/// (collected on a live host; fixture roots are offline, so the snapshot
+/// alone says it was not collected).
+fn audit_snapshot_with_nvme_security(
+    root: &Path,
+    security: Vec<serde_json::Value>,
+) -> serde_json::Value {
+    let facts = tractorsec()
+        .args(["facts", "--root"])
+        .arg(root)
+        .output()
+        .expect("facts");
+    assert!(facts.status.success());
+    let mut snapshot: serde_json::Value = serde_json::from_slice(&facts.stdout).expect("json");
+    assert_eq!(
+        snapshot["nvme_security"]["error"]["kind"], "not_present",
+        "an offline root leaves nvme_security not collected"
+    );
+    snapshot["nvme_security"] = serde_json::json!({ "ok": security });
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("facts.json");
+    std::fs::write(&file, snapshot.to_string()).expect("write");
+    let out = tractorsec()
+        .args(["audit", "--format", "json", "--fail-on", "never", "--facts"])
+        .arg(&file)
+        .output()
+        .expect("audit --facts");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json report")
+}
+
+#[test]
+fn sed_control_judges_collected_tcg_level0() {
+    let Some(root) = host("weakened") else { return };
+    let sed = |report: &serde_json::Value| {
+        findings(report)
+            .iter()
+            .find(|f| f["id"] == "devices.storage.sed")
+            .map(|f| (f["status"].clone(), f["observed"].clone()))
+            .expect("sed finding")
+    };
+    let (status, observed) = sed(&audit_json(root.path(), &[]).0);
+    assert_eq!(status, "error", "{observed}");
+    let opal = audit_snapshot_with_nvme_security(
+        root.path(),
+        vec![
+            nvme_security("nvme0", "opal2", true),
+            nvme_security("nvme1", "opal2", true),
+        ],
+    );
+    let (status, observed) = sed(&opal);
+    assert_eq!(status, "pass", "{observed}");
+    let pyrite = audit_snapshot_with_nvme_security(
+        root.path(),
+        vec![
+            nvme_security("nvme0", "opal2", true),
+            nvme_security("nvme1", "pyrite2", false),
+        ],
+    );
+    let (status, observed) = sed(&pyrite);
+    assert_eq!(status, "fail");
+    assert_eq!(
+        observed,
+        "not encrypted at rest: nvme1n1: Pyrite 2 (locking without media encryption)"
+    );
+}
 
 #[test]
 fn every_control_passes_somewhere_and_fails_somewhere() {
@@ -99,6 +184,28 @@ fn every_control_passes_somewhere_and_fails_somewhere() {
         runs.push(audit_json(root.path(), &[]).0);
         runs.push(audit_json(root.path(), &["--profile", profile_arg]).0);
     }
+    // NVMe outside dm-crypt is judged by TCG Level 0, which only a live
+    // root collects: the weakened host's snapshot with an Opal 2 SED with
+    // locking enabled, then with a Pyrite-only drive.
+    let weakened = roots[HOSTS
+        .iter()
+        .position(|h| *h == "weakened")
+        .expect("weakened")]
+    .path();
+    runs.push(audit_snapshot_with_nvme_security(
+        weakened,
+        vec![
+            nvme_security("nvme0", "opal2", true),
+            nvme_security("nvme1", "opal2", true),
+        ],
+    ));
+    runs.push(audit_snapshot_with_nvme_security(
+        weakened,
+        vec![
+            nvme_security("nvme0", "opal2", true),
+            nvme_security("nvme1", "pyrite2", false),
+        ],
+    ));
     // The node's expected profile hash comes from outside the profile.
     let hash = runs[0]["profile"]["hash"]
         .as_str()

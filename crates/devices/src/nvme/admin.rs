@@ -34,7 +34,9 @@ impl fmt::Display for AdminError {
                 "the controller returned status 0x{s:04x} (type 0x{:x}, code 0x{:02x}{})",
                 (s >> 8) & 0x7,
                 s & 0xFF,
-                status_name(*s).map(|n| format!(": {n}")).unwrap_or_default()
+                status_name(*s)
+                    .map(|n| format!(": {n}"))
+                    .unwrap_or_default()
             ),
             Self::Parse(e) => write!(f, "unexpected answer: {e}"),
         }
@@ -96,7 +98,9 @@ impl NvmeAdmin for IoctlController {
             timeout_ms: cmd.timeout_ms,
             ..Default::default()
         };
-        let len = usize::try_from(cmd.data_len).unwrap_or(usize::MAX).min(data.len());
+        let len = usize::try_from(cmd.data_len)
+            .unwrap_or(usize::MAX)
+            .min(data.len());
         match tractorsec_sys::nvme::admin_command(self.file.as_fd(), &mut raw, &mut data[..len]) {
             Ok(0) => Ok(()),
             Ok(status) => Err(AdminError::Status(status)),
@@ -114,7 +118,10 @@ pub fn identify(ctrl: &mut dyn NvmeAdmin, source: &str) -> Result<IdentifyContro
 }
 
 /// The Sanitize Status log (LID 0x81).
-pub fn sanitize_status(ctrl: &mut dyn NvmeAdmin, source: &str) -> Result<SanitizeStatus, AdminError> {
+pub fn sanitize_status(
+    ctrl: &mut dyn NvmeAdmin,
+    source: &str,
+) -> Result<SanitizeStatus, AdminError> {
     let cmd = command::sanitize_status_log();
     let mut buf = vec![0u8; command::SANITIZE_LOG_LEN as usize];
     ctrl.execute(&cmd, &mut buf)?;

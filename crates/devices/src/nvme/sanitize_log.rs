@@ -129,8 +129,15 @@ impl SanitizeStatus {
     /// and NDAS (bit 9); `None` for other actions or when not reported.
     #[must_use]
     pub fn estimate_for_scdw10(&self) -> Option<u32> {
-        let no_dealloc = self.scdw10 & (1 << 9) != 0;
-        match (self.scdw10 & 0x7, no_dealloc) {
+        self.estimate_for(self.scdw10)
+    }
+
+    /// The estimated seconds for a Sanitize command with this `cdw10`
+    /// (SANACT and NDAS), as [`Self::estimate_for_scdw10`] picks them.
+    #[must_use]
+    pub fn estimate_for(&self, cdw10: u32) -> Option<u32> {
+        let no_dealloc = cdw10 & (1 << 9) != 0;
+        match (cdw10 & 0x7, no_dealloc) {
             (2, false) => self.est_block_erase,
             (2, true) => self.est_block_erase_no_dealloc,
             (3, false) => self.est_overwrite,
@@ -143,11 +150,11 @@ impl SanitizeStatus {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A canned log: SPROG, SSTAT, SCDW10 and the seven estimates.
-    fn build(sprog: u16, sstat: u16, scdw10: u32, est: [u32; 7], ssi: u8) -> Vec<u8> {
+    pub(crate) fn build(sprog: u16, sstat: u16, scdw10: u32, est: [u32; 7], ssi: u8) -> Vec<u8> {
         let mut b = vec![0u8; SANITIZE_STATUS_LEN];
         b[0..2].copy_from_slice(&sprog.to_le_bytes());
         b[2..4].copy_from_slice(&sstat.to_le_bytes());

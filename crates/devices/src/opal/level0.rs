@@ -9,6 +9,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::wire::{ParseError, Reader};
 
+/// The summary types live in the facts model, so snapshots carry them.
+pub use tractorsec_facts::{Level0Summary, Ssc};
+
 /// Length of the Level 0 Discovery header; descriptors start here.
 pub const HEADER_LEN: usize = 48;
 
@@ -142,62 +145,6 @@ pub struct Descriptor {
     pub length: u8,
     /// The decoded data.
     pub feature: Feature,
-}
-
-/// The Security Subsystem Class a drive reports, strongest first (the order
-/// [`Level0::summary`] picks in when several are present).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Ssc {
-    /// Opal SSC 2.0 (0x0203).
-    Opal2,
-    /// Opal SSC 1.0 (0x0200).
-    Opal1,
-    /// Enterprise SSC (0x0100).
-    Enterprise,
-    /// Ruby SSC (0x0304).
-    Ruby,
-    /// Opalite SSC (0x0301).
-    Opalite,
-    /// Pyrite SSC 2.0 (0x0303): locking without media encryption.
-    Pyrite2,
-    /// Pyrite SSC 1.0 (0x0302): locking without media encryption.
-    Pyrite1,
-    /// No SSC descriptor.
-    None,
-}
-
-impl Ssc {
-    /// Whether this SSC implies media encryption (§A2: Opal 2, Opal 1,
-    /// Enterprise, Opalite or Ruby; not Pyrite).
-    #[must_use]
-    pub fn encrypting(self) -> bool {
-        matches!(
-            self,
-            Self::Opal2 | Self::Opal1 | Self::Enterprise | Self::Ruby | Self::Opalite
-        )
-    }
-}
-
-/// What Level 0 Discovery says about a drive's self-encryption (§A2,
-/// "Decision rules").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
-pub struct Level0Summary {
-    /// A self-encrypting drive: Locking with MediaEncryption and an
-    /// encrypting SSC descriptor.
-    pub sed_present: bool,
-    /// The strongest SSC descriptor present.
-    pub ssc: Ssc,
-    /// Locking byte 4 bit 0 (false without a Locking descriptor).
-    pub locking_supported: bool,
-    /// Locking byte 4 bit 1.
-    pub locking_enabled: bool,
-    /// Locking byte 4 bit 2.
-    pub locked: bool,
-    /// Locking byte 4 bit 3.
-    pub media_encryption: bool,
-    /// Shadow MBR active: Locking bit 4 set and bit 5 clear.
-    pub shadow_mbr_active: bool,
 }
 
 /// A parsed Level 0 Discovery response.
@@ -362,35 +309,35 @@ fn decode(code: u16, d: &Reader<'_>) -> Result<Feature, ParseError> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// Builds a Level 0 response descriptor by descriptor.
-    struct Builder(Vec<u8>);
+    pub(crate) struct Builder(Vec<u8>);
 
     impl Builder {
-        fn new() -> Self {
+        pub(crate) fn new() -> Self {
             let mut b = vec![0u8; HEADER_LEN];
             b[7] = 1; // revision 1
             Self(b)
         }
         /// A descriptor with `code`, version 1 and `data` after the header.
-        fn feature(mut self, code: u16, data: &[u8]) -> Self {
+        pub(crate) fn feature(mut self, code: u16, data: &[u8]) -> Self {
             self.0.extend_from_slice(&code.to_be_bytes());
             self.0.push(0x10);
             self.0.push(u8::try_from(data.len()).unwrap());
             self.0.extend_from_slice(data);
             self
         }
-        fn tper(self) -> Self {
+        pub(crate) fn tper(self) -> Self {
             self.feature(0x0001, &[0b0001_0001, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
         }
-        fn locking(self, flags: u8) -> Self {
+        pub(crate) fn locking(self, flags: u8) -> Self {
             let mut data = [0u8; 12];
             data[0] = flags;
             self.feature(0x0002, &data)
         }
-        fn opal2(self) -> Self {
+        pub(crate) fn opal2(self) -> Self {
             let mut data = [0u8; 16];
             data[0..2].copy_from_slice(&0x07FEu16.to_be_bytes());
             data[2..4].copy_from_slice(&1u16.to_be_bytes());
@@ -400,7 +347,7 @@ mod tests {
         }
         /// The buffer with the header length set to its end, padded to 2048
         /// bytes as a drive answers.
-        fn finish(mut self) -> Vec<u8> {
+        pub(crate) fn finish(mut self) -> Vec<u8> {
             let len = u32::try_from(self.0.len()).unwrap();
             self.0[0..4].copy_from_slice(&len.to_be_bytes());
             self.0.resize(2048, 0);
@@ -408,12 +355,12 @@ mod tests {
         }
     }
 
-    const SUPPORTED: u8 = 1;
-    const ENABLED: u8 = 1 << 1;
-    const LOCKED: u8 = 1 << 2;
-    const MEDIA_ENC: u8 = 1 << 3;
-    const MBR_ENABLED: u8 = 1 << 4;
-    const MBR_DONE: u8 = 1 << 5;
+    pub(crate) const SUPPORTED: u8 = 1;
+    pub(crate) const ENABLED: u8 = 1 << 1;
+    pub(crate) const LOCKED: u8 = 1 << 2;
+    pub(crate) const MEDIA_ENC: u8 = 1 << 3;
+    pub(crate) const MBR_ENABLED: u8 = 1 << 4;
+    pub(crate) const MBR_DONE: u8 = 1 << 5;
 
     #[test]
     fn opal2_unlocked_with_locking_enabled() {

@@ -69,6 +69,7 @@ pub fn collect(root: &Root) -> Facts {
         audit: audit::collect(root),
         journald: journald::collect(root),
         image: crate::model::image_not_checked(),
+        nvme_security: crate::model::nvme_security_not_collected(),
     }
 }
 

@@ -259,13 +259,94 @@ pub(super) fn sed_encryption(facts: &Facts) -> Outcome {
             evidence,
         );
     }
-    Outcome {
-        status: Status::Error,
-        observed: format!(
-            "not under dm-crypt: {}; their SED state needs TCG Level 0 discovery, which this build does not collect",
-            plain.join(", ")
+    let expected = "SED locking or dm-crypt";
+    let probed = match facts.nvme_security.get() {
+        Ok(p) => p,
+        Err(e) => {
+            return Outcome {
+                status: Status::Error,
+                observed: format!(
+                    "not under dm-crypt: {}; their SED state is unknown: {}",
+                    plain.join(", "),
+                    e.message
+                ),
+                expected: expected.into(),
+                evidence,
+            };
+        }
+    };
+    let evidence = vec!["/sys/block".to_string(), "/dev/nvme*".to_string()];
+    let (mut locked, mut failed, mut unknown) = (Vec::new(), Vec::new(), Vec::new());
+    for ns in &plain {
+        let entry = probed
+            .iter()
+            .find(|s| s.namespaces.iter().any(|n| n == ns))
+            .or_else(|| probed.iter().find(|s| s.controller == controller_of(ns)));
+        let Some(entry) = entry else {
+            unknown.push(format!("{ns}: its controller was not probed"));
+            continue;
+        };
+        let Some(tcg) = &entry.tcg else {
+            let why = entry.error.as_deref().unwrap_or("TCG state not read");
+            unknown.push(format!("{ns}: {why}"));
+            continue;
+        };
+        match sed_state(tcg) {
+            Ok(state) => locked.push(format!("{ns} ({state})")),
+            Err(why) => failed.push(format!("{ns}: {why}")),
+        }
+    }
+    if !failed.is_empty() {
+        failed.extend(unknown.iter().map(|u| format!("{u} (unknown)")));
+        return Outcome::verdict(
+            false,
+            format!("not encrypted at rest: {}", failed.join("; ")),
+            expected,
+            evidence,
+        );
+    }
+    if !unknown.is_empty() {
+        return Outcome {
+            status: Status::Error,
+            observed: format!(
+                "not under dm-crypt, SED state unknown: {}",
+                unknown.join("; ")
+            ),
+            expected: expected.into(),
+            evidence,
+        };
+    }
+    Outcome::verdict(
+        true,
+        format!(
+            "not under dm-crypt but on an SED with locking enabled: {}",
+            locked.join(", ")
         ),
-        expected: "SED locking or dm-crypt".into(),
+        expected,
         evidence,
+    )
+}
+
+/// The controller a namespace name belongs to: `nvme0n1` → `nvme0`.
+fn controller_of(ns: &str) -> &str {
+    ns.rfind('n')
+        .filter(|&i| i >= "nvme".len())
+        .map_or(ns, |i| &ns[..i])
+}
+
+/// Whether a Level 0 summary is an SED with locking enabled (`Ok` with a
+/// short description), or why not.
+fn sed_state(t: &tractorsec_facts::Level0Summary) -> Result<String, String> {
+    let ssc = t.ssc.label();
+    match (t.ssc, t.sed_present, t.locking_enabled) {
+        (tractorsec_facts::Ssc::None, _, _) => Err("no TCG security subsystem".into()),
+        (_, true, true) => Ok(format!("{ssc} SED, locking enabled")),
+        (_, true, false) => Err(format!("{ssc} SED, locking not enabled")),
+        (s, false, _) if !s.encrypting() => {
+            Err(format!("{ssc} (locking without media encryption)"))
+        }
+        (_, false, _) => Err(format!(
+            "{ssc} without media encryption in its Locking feature"
+        )),
     }
 }

@@ -245,6 +245,7 @@ pub(crate) mod testing {
             audit: none(),
             journald: none(),
             image: none(),
+            nvme_security: none(),
         }
     }
 

@@ -21,7 +21,7 @@ pub fn run(args: AuditArgs, out: &Output) -> Result<ExitCode> {
         None => {
             let root = super::open_root(args.source.root.as_deref())?;
             let _progress = out.progress("collecting facts");
-            tractorsec_facts::collect::collect(&root)
+            super::facts::collect(&root)
         }
     };
     if args.source.facts.is_none() {

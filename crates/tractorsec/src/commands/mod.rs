@@ -6,6 +6,7 @@ mod controls;
 mod devices;
 mod diff;
 mod docs;
+mod erase;
 mod facts;
 mod seal;
 mod signing;
@@ -35,6 +36,7 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Seal(args) => seal::seal(args, &out),
         Command::Verify(args) => seal::verify(args, &out),
         Command::Verity { action } => seal::verity(action, &out),
+        Command::Erase(args) => erase::run(args, &out),
         Command::Diff(args) => diff::run(args, &out),
         Command::Key { action } => signing::key(action, &out),
         Command::Signature { action } => signing::signature(action, &out),
@@ -43,19 +45,22 @@ pub fn run(cli: Cli) -> Result<ExitCode> {
         Command::Schema { document } => {
             let text = match document {
                 SchemaDoc::Report => tractorsec_report::report_schema(),
-                SchemaDoc::Facts => {
-                    let schema = schemars::schema_for!(Facts);
-                    format!("{}\n", serde_json::to_string_pretty(&schema)?)
-                }
-                SchemaDoc::Devices => {
-                    let schema = schemars::schema_for!(tractorsec_devices::Inventory);
-                    format!("{}\n", serde_json::to_string_pretty(&schema)?)
+                SchemaDoc::Facts => schema_of::<Facts>()?,
+                SchemaDoc::Devices => schema_of::<tractorsec_devices::Inventory>()?,
+                SchemaDoc::EraseCertificate => {
+                    schema_of::<tractorsec_devices::erase::certificate::Certificate>()?
                 }
             };
             out.emit(&text)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The JSON Schema of `T`, pretty-printed.
+fn schema_of<T: schemars::JsonSchema>() -> Result<String> {
+    let schema = schemars::schema_for!(T);
+    Ok(format!("{}\n", serde_json::to_string_pretty(&schema)?))
 }
 
 /// The root to collect from: `--root DIR`, or the live system.
