@@ -37,6 +37,8 @@ seed audit_rules $H/*/root/etc/audit/rules.d/*
 seed journald_conf $H/*/root/etc/systemd/journald.conf
 seed profile ../crates/policy/profiles/*.toml
 seed report_render seeds/report-small.json
+seed proc_swaps seeds/proc-swaps.txt
+seed erase_certificate seeds/erase-certificate.json
 W=$H/weakened/root/etc
 mkdir -p corpus/remedy_render && cat $W/fstab $W/ssh/sshd_config 2>/dev/null | tr -d '\0' > corpus/remedy_render/seed-host || true
 mkdir -p corpus/diff_json && { cat seeds/report-small.json; printf '\0'; sed s/fail/pass/ seeds/report-small.json; } > corpus/diff_json/seed-reports

@@ -24,6 +24,10 @@ command -v unshare >/dev/null || need+=(util-linux)
 # Real tools for sealed images (issue 5).
 command -v veritysetup >/dev/null || need+=(cryptsetup-bin)
 command -v setfattr >/dev/null || need+=(attr)
+# Real tools for erase on loop devices (issue 6).
+command -v losetup >/dev/null || need+=(mount)
+command -v addpart >/dev/null || need+=(util-linux)
+command -v mkfs.ext4 >/dev/null || need+=(e2fsprogs)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"

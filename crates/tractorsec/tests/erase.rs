@@ -134,6 +134,15 @@ fn overwrite_writes_the_recorded_pattern_over_every_byte_and_the_certificate_ver
         assert_eq!(unit[8..], filler[..unit.len() - 8], "filler of unit {i}");
     }
 
+    // The published schema accepts it (python jsonschema, a real consumer).
+    let (code, schema, err) = run(&["schema", "erase-certificate"]);
+    assert_eq!(code, 0, "{err}");
+    let schema_file = lp.path("cert.schema.json");
+    std::fs::write(&schema_file, schema).expect("write schema");
+    if let Err(e) = common::validate(Path::new(&schema_file), Path::new(&cert)) {
+        panic!("the certificate does not match its schema: {e}");
+    }
+
     let (code, out, err) = run(&["erase", "verify-cert", &cert, "--pubkey", &public]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(

@@ -419,6 +419,7 @@ fn committed_schemas_equal_the_binarys() {
     for (doc, file) in [
         ("report", "report.schema.json"),
         ("facts", "facts.schema.json"),
+        ("erase-certificate", "erase-certificate.schema.json"),
     ] {
         let committed = std::fs::read_to_string(docs.join(file))
             .unwrap_or_else(|e| panic!("docs/{file}: {e} (tractorsec schema {doc} > docs/{file})"));

@@ -242,12 +242,14 @@ pub(crate) mod tests {
 
     /// A controller that answers Identify from canned bytes, Get Log Page
     /// 0x81 from a script (the last entry repeats), and records every
-    /// command; Sanitize and Format complete with `status`.
+    /// command; Sanitize and Format complete with `status`, after running
+    /// `media` (what the drive does to its data).
     pub(crate) struct FakeController {
         pub(crate) identify: Vec<u8>,
         pub(crate) logs: VecDeque<Vec<u8>>,
         pub(crate) status: u32,
         pub(crate) sent: Vec<AdminCommand>,
+        pub(crate) media: Box<dyn FnMut(&AdminCommand)>,
     }
 
     impl NvmeAdmin for FakeController {
@@ -266,7 +268,7 @@ pub(crate) mod tests {
                 command::OPCODE_SANITIZE | command::OPCODE_FORMAT_NVM if self.status != 0 => {
                     return Err(AdminError::Status(self.status));
                 }
-                command::OPCODE_SANITIZE | command::OPCODE_FORMAT_NVM => {}
+                command::OPCODE_SANITIZE | command::OPCODE_FORMAT_NVM => (self.media)(cmd),
                 _ => return Err(AdminError::Status(0x01)),
             }
             Ok(())
@@ -300,6 +302,7 @@ pub(crate) mod tests {
             logs,
             status: 0,
             sent: Vec::new(),
+            media: Box::new(|_| {}),
         }
     }
 
