@@ -132,13 +132,12 @@ pub fn describe(s: &NvmeSecurity) -> String {
     parts.join("; ")
 }
 
-/// The JSON name of a [`TcgSource`].
-fn tcg_source_name(source: TcgSource) -> &'static str {
-    match source {
-        TcgSource::Identify => "identify",
-        TcgSource::SecurityReceive => "security_receive",
-        TcgSource::IocOpalGetStatus => "ioc_opal_get_status",
-    }
+/// The JSON name of a [`TcgSource`] (`security_receive`).
+fn tcg_source_name(source: TcgSource) -> String {
+    serde_json::to_value(source)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 /// The Level 0 summary that `IOC_OPAL_GET_STATUS` flags give.

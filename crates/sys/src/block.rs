@@ -1,14 +1,10 @@
-//! Block device geometry (`linux/fs.h`).
+//! Block device size and buffer cache (`linux/fs.h`).
 
 use std::io;
 use std::os::fd::BorrowedFd;
 
 /// `_IOR(0x12, 114, size_t)`: size in bytes.
 pub const BLKGETSIZE64: u32 = 0x8008_1272;
-/// `_IO(0x12, 104)`: logical block size.
-pub const BLKSSZGET: u32 = 0x1268;
-/// `_IO(0x12, 123)`: physical block size.
-pub const BLKPBSZGET: u32 = 0x127B;
 /// `_IO(0x12, 97)`: write back and drop the device's buffer cache.
 pub const BLKFLSBUF: u32 = 0x1261;
 
@@ -18,24 +14,6 @@ pub fn size_bytes(fd: BorrowedFd<'_>) -> io::Result<u64> {
     // SAFETY: BLKGETSIZE64 writes one u64 through the pointer, which points
     // at a live local u64.
     unsafe { super::ioctl(fd, BLKGETSIZE64, (&raw mut size).cast()) }?;
-    Ok(size)
-}
-
-/// The logical block size of a block device in bytes (the unit of I/O).
-pub fn logical_block_size(fd: BorrowedFd<'_>) -> io::Result<u32> {
-    let mut size: libc::c_int = 0;
-    // SAFETY: BLKSSZGET writes one int through the pointer, which points at
-    // a live local int.
-    unsafe { super::ioctl(fd, BLKSSZGET, (&raw mut size).cast()) }?;
-    Ok(size.unsigned_abs())
-}
-
-/// The physical block size of a block device in bytes.
-pub fn physical_block_size(fd: BorrowedFd<'_>) -> io::Result<u32> {
-    let mut size: libc::c_uint = 0;
-    // SAFETY: BLKPBSZGET writes one unsigned int through the pointer, which
-    // points at a live local unsigned int.
-    unsafe { super::ioctl(fd, BLKPBSZGET, (&raw mut size).cast()) }?;
     Ok(size)
 }
 

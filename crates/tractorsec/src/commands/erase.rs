@@ -91,7 +91,13 @@ pub fn run(args: EraseArgs, out: &Output) -> Result<ExitCode> {
     ));
     let started_at = now_rfc3339();
     let nvme_id = identify.and_then(Result::ok);
-    let nsid = nsid_of(&target.name);
+    let nsid = match &target.kind {
+        TargetKind::Nvme { .. } => {
+            tractorsec_sys::nvme::namespace_id(std::os::fd::AsFd::as_fd(&dev))
+                .with_context(|| format!("{}: namespace id", target.path))?
+        }
+        _ => 0,
+    };
     let plan = Plan {
         method,
         size,
@@ -167,13 +173,6 @@ fn requested(m: EraseMethod) -> Requested {
         EraseMethod::Overwrite => Requested::Overwrite,
         EraseMethod::Zero => Requested::Zero,
     }
-}
-
-/// The namespace id in an NVMe namespace name (`nvme0n3` → 3).
-fn nsid_of(name: &str) -> u32 {
-    name.rsplit_once('n')
-        .and_then(|(_, n)| n.parse().ok())
-        .unwrap_or(1)
 }
 
 /// `erase verify-cert`: the signature over the exact bytes, then what
@@ -322,16 +321,5 @@ impl Progress for TerminalProgress {
         }
         *last = Some(Instant::now());
         eprint!("\r\x1b[2K{phase} {:5.1}%", fraction * 100.0);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn namespace_ids_from_names() {
-        assert_eq!(nsid_of("nvme0n1"), 1);
-        assert_eq!(nsid_of("nvme12n7"), 7);
     }
 }
