@@ -421,3 +421,34 @@ fn minisign_sign(secret: &str, file: &str, comment: &str) {
         String::from_utf8_lossy(&signed.stderr)
     );
 }
+
+#[test]
+fn progress_is_drawn_on_a_terminal_only() {
+    let Some(lp) = Loop::new(16 << 20, false) else {
+        return;
+    };
+    if !common::have_tool("script", "bsdutils") {
+        return;
+    }
+    let cert = lp.path("cert.json");
+    let (code, _, err) = run(&["erase", &lp.dev, "--confirm", &lp.backing(), "--out", &cert]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!err.contains('%'), "progress on a pipe: {err}");
+    // `script` gives the command a pseudo-terminal.
+    let line = format!(
+        "{} erase {} --confirm {} --out {cert}",
+        env!("CARGO_BIN_EXE_tractorsec"),
+        lp.dev,
+        lp.backing()
+    );
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .output()
+        .expect("script");
+    let tty = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{tty}");
+    assert!(
+        tty.contains("writing 100.0%"),
+        "no progress on a terminal: {tty:?}"
+    );
+}
