@@ -35,16 +35,7 @@ impl Loop {
         if partscan {
             cmd.arg("-P");
         }
-        let out = cmd.arg(&file).output().expect("losetup");
-        assert!(
-            out.status.success(),
-            "losetup: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        let dev = String::from_utf8(out.stdout)
-            .expect("utf-8")
-            .trim()
-            .to_string();
+        let dev = succeed(cmd.arg(&file)).trim().to_string();
         Some(Loop { dir, file, dev })
     }
 
@@ -288,15 +279,18 @@ fn in_namespace(lp: &Loop, script: &str) -> (i32, String) {
 }
 
 fn mkfs(dev: &str) {
-    let out = Command::new("mkfs.ext4")
-        .args(["-q", "-F", "-E", "nodiscard", dev])
-        .output()
-        .expect("mkfs.ext4");
+    succeed(Command::new("mkfs.ext4").args(["-q", "-F", "-E", "nodiscard", dev]));
+}
+
+/// Run `cmd`, which must succeed; its stdout.
+fn succeed(cmd: &mut Command) -> String {
+    let out = cmd.output().expect("spawn");
     assert!(
         out.status.success(),
-        "mkfs.ext4: {}",
+        "{cmd:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8(out.stdout).expect("utf-8")
 }
 
 #[test]
@@ -333,15 +327,7 @@ fn a_device_with_a_mounted_partition_is_refused_and_a_partition_cannot_be_erased
     }
     // The kernel may have no partition-table parsers (this VM's has none),
     // so the partition is added directly (BLKPG), as partx does.
-    let added = Command::new("addpart")
-        .args([&lp.dev, "1", "2048", "8192"])
-        .output()
-        .expect("addpart");
-    assert!(
-        added.status.success(),
-        "addpart: {}",
-        String::from_utf8_lossy(&added.stderr)
-    );
+    succeed(Command::new("addpart").args([&lp.dev, "1", "2048", "8192"]));
     let part = format!("{}p1", lp.dev);
     for _ in 0..50 {
         if Path::new(&part).exists() {
@@ -410,15 +396,10 @@ fn verify_cert_wants_an_erase_certificate_signature() {
 
 /// Sign `file` with minisign under `comment`.
 fn minisign_sign(secret: &str, file: &str, comment: &str) {
-    let signed = Command::new("minisign")
-        .args(["-S", "-s", secret, "-m", file, "-t", comment])
-        .stdin(std::process::Stdio::null())
-        .output()
-        .expect("minisign -S");
-    assert!(
-        signed.status.success(),
-        "{}",
-        String::from_utf8_lossy(&signed.stderr)
+    succeed(
+        Command::new("minisign")
+            .args(["-S", "-s", secret, "-m", file, "-t", comment])
+            .stdin(std::process::Stdio::null()),
     );
 }
 
@@ -441,12 +422,7 @@ fn progress_is_drawn_on_a_terminal_only() {
         lp.dev,
         lp.backing()
     );
-    let out = Command::new("script")
-        .args(["-qec", &line, "/dev/null"])
-        .output()
-        .expect("script");
-    let tty = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{tty}");
+    let tty = succeed(Command::new("script").args(["-qec", &line, "/dev/null"]));
     assert!(
         tty.contains("writing 100.0%"),
         "no progress on a terminal: {tty:?}"
