@@ -38,8 +38,18 @@ pub fn generic_node_name(namespace: &str) -> Option<String> {
         .map(|rest| format!("ng{rest}"))
 }
 
-fn optional_attribute(root: &Root, path: &str) -> Option<String> {
+/// A sysfs attribute, `None` when missing or empty.
+pub fn optional_attribute(root: &Root, path: &str) -> Option<String> {
     Some(attribute(root, path)).filter(|s| !s.is_empty())
+}
+
+/// The namespaces of NVMe controller `controller` (`nvme0n1` …), sorted.
+pub fn namespaces_of(root: &Root, controller: &str) -> Result<Vec<String>, FactError> {
+    Ok(root
+        .read_dir_optional(&format!("{CLASS_NVME}/{controller}"))?
+        .into_iter()
+        .filter(|ns| is_namespace_of(controller, ns))
+        .collect())
 }
 
 /// Every NVMe controller and its namespaces.
@@ -48,10 +58,7 @@ pub fn nvme(root: &Root, pci: &PciIndex) -> Result<Vec<NvmeController>, FactErro
     for name in root.read_dir_optional(CLASS_NVME)? {
         let dir = format!("{CLASS_NVME}/{name}");
         let mut namespaces = Vec::new();
-        for ns in root.read_dir_optional(&dir)? {
-            if !is_namespace_of(&name, &ns) {
-                continue;
-            }
+        for ns in namespaces_of(root, &name)? {
             let bdir = format!("{CLASS_BLOCK}/{ns}");
             let mut paths = vec![format!("/dev/{ns}")];
             paths.extend(generic_node_name(&ns).map(|g| format!("/dev/{g}")));

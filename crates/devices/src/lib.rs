@@ -17,7 +17,7 @@ mod text;
 mod wire;
 
 pub use model::*;
-pub use text::render_text;
+pub use text::{human_bytes, render_text};
 pub use wire::ParseError;
 
 use tractorsec_facts::{FactError, Root};

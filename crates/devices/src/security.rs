@@ -12,10 +12,10 @@ use std::os::fd::AsFd;
 use std::path::Path;
 
 use tractorsec_facts::{
-    FactError, FactErrorKind, Level0Summary, NvmeIdentify, NvmeSecurity, Root, Ssc, TcgSource,
+    FactError, FactErrorKind, Level0Summary, NvmeSecurity, Root, Ssc, TcgSource,
 };
 
-use crate::block::{CLASS_NVME, is_namespace_of};
+use crate::block::{CLASS_NVME, namespaces_of};
 use crate::nvme::admin::{self, AdminError, IoctlController, NvmeAdmin};
 
 /// `nvmeX`: a controller name (not `nvme-subsys0` or `nvme-fabrics`).
@@ -41,11 +41,7 @@ pub fn probe(root: &Root) -> Result<Vec<NvmeSecurity>, FactError> {
         if !is_controller(&name) {
             continue;
         }
-        let namespaces: Vec<String> = root
-            .read_dir_optional(&format!("{CLASS_NVME}/{name}"))?
-            .into_iter()
-            .filter(|ns| is_namespace_of(&name, ns))
-            .collect();
+        let namespaces = namespaces_of(root, &name)?;
         let device = format!("/dev/{name}");
         let mut ctrl = IoctlController::open(Path::new(&device));
         let admin: Result<&mut dyn NvmeAdmin, String> = match &mut ctrl {
@@ -95,7 +91,7 @@ pub fn describe(s: &NvmeSecurity) -> String {
                 tcg.push_str(", shadow MBR active");
             }
             if let Some(source) = source {
-                tcg.push_str(&format!(" ({})", tcg_source_name(source)));
+                tcg.push_str(&format!(" ({})", crate::text::serde_name(&source)));
             }
             parts.push(tcg);
         }
@@ -130,14 +126,6 @@ pub fn describe(s: &NvmeSecurity) -> String {
         parts.push(format!("error: {e}"));
     }
     parts.join("; ")
-}
-
-/// The JSON name of a [`TcgSource`] (`security_receive`).
-fn tcg_source_name(source: TcgSource) -> String {
-    serde_json::to_value(source)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_string))
-        .unwrap_or_default()
 }
 
 /// The Level 0 summary that `IOC_OPAL_GET_STATUS` flags give.
@@ -208,13 +196,13 @@ pub fn assess(
     let mut identify = None;
     let mut tcg = None;
     let mut tcg_source = None;
-    let mut rejected = false;
+    let mut level0_error = None;
     match opened {
         Err(e) => errors.push(e),
         Ok(ctrl) => match admin::identify(ctrl, &device) {
             Err(e) => errors.push(format!("Identify Controller on {device}: {e}")),
             Ok(id) => {
-                let id = NvmeIdentify::new(id.oacs.0, id.sanicap.0, id.fna.0);
+                let id = id.facts();
                 identify = Some(id);
                 if !id.security_send_receive {
                     tcg = Some(no_tcg());
@@ -225,10 +213,7 @@ pub fn assess(
                             tcg = Some(l0.summary());
                             tcg_source = Some(TcgSource::SecurityReceive);
                         }
-                        Err(e) => {
-                            rejected = matches!(e, AdminError::Status(_));
-                            errors.push(format!("Level 0 Discovery on {device}: {e}"));
-                        }
+                        Err(e) => level0_error = Some(e),
                     }
                 }
             }
@@ -239,11 +224,12 @@ pub fn assess(
             Ok(flags) => {
                 tcg = Some(summary_from_opal_flags(flags));
                 tcg_source = Some(TcgSource::IocOpalGetStatus);
-                // The kernel's answer stands in for Security Receive.
-                errors.retain(|e| !e.starts_with("Level 0 Discovery"));
             }
             Err(e) => {
-                if rejected {
+                if let Some(l0) = &level0_error {
+                    errors.push(format!("Level 0 Discovery on {device}: {l0}"));
+                }
+                if matches!(level0_error, Some(AdminError::Status(_))) {
                     // §A2: a drive that rejects Security Receive has no TCG.
                     tcg = Some(no_tcg());
                     tcg_source = Some(TcgSource::SecurityReceive);

@@ -188,24 +188,6 @@ pub struct NvmeIdentify {
     pub format_crypto_erase: bool,
 }
 
-impl NvmeIdentify {
-    /// Decode the three raw fields.
-    #[must_use]
-    pub fn new(oacs: u16, sanicap: u32, fna: u8) -> Self {
-        Self {
-            oacs,
-            sanicap,
-            fna,
-            security_send_receive: oacs & 1 != 0,
-            format_nvm: oacs & (1 << 1) != 0,
-            sanitize_crypto_erase: sanicap & 1 != 0,
-            sanitize_block_erase: sanicap & (1 << 1) != 0,
-            sanitize_overwrite: sanicap & (1 << 2) != 0,
-            format_crypto_erase: fna & (1 << 2) != 0,
-        }
-    }
-}
-
 /// Which interface gave the TCG Level 0 facts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case")]

@@ -65,8 +65,7 @@ impl fmt::Display for Category {
 impl fmt::Display for Method {
     /// The name the certificate uses (`sanitize-crypto-erase`).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let name = serde_json::to_value(self).map_err(|_| fmt::Error)?;
-        f.write_str(name.as_str().unwrap_or_default())
+        f.write_str(&crate::text::serde_name(self))
     }
 }
 

@@ -119,12 +119,7 @@ pub fn execute(
                 plan.method,
                 None,
                 Some(WriteRecord {
-                    fill: if pattern.is_some() {
-                        "pattern"
-                    } else {
-                        "zeros"
-                    }
-                    .into(),
+                    fill: fill.name().into(),
                     pattern,
                     passes: 1,
                     bytes: written.bytes,

@@ -84,16 +84,23 @@ impl Fill {
         match self {
             Fill::Zeros => buf.fill(0),
             Fill::Pattern(filler) => {
-                for (i, unit) in buf.chunks_mut(UNIT).enumerate() {
-                    let stamp = (offset + (i * UNIT) as u64).to_le_bytes();
-                    let n = unit.len().min(STAMP);
-                    unit[..n].copy_from_slice(&stamp[..n]);
+                for unit in buf.chunks_mut(UNIT) {
                     if unit.len() > STAMP {
                         let rest = unit.len() - STAMP;
                         unit[STAMP..].copy_from_slice(&filler[..rest]);
                     }
                 }
+                self.restamp(offset, buf);
             }
+        }
+    }
+
+    /// `zeros` or `pattern`, as certificates name it.
+    #[must_use]
+    pub fn name(&self) -> &'static str {
+        match self {
+            Fill::Zeros => "zeros",
+            Fill::Pattern(_) => "pattern",
         }
     }
 

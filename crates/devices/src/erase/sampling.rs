@@ -203,8 +203,7 @@ pub fn verify(dev: &File, plan: &SamplePlan, expect: &Expect) -> io::Result<Veri
     Ok(Verification {
         method: "sampling".into(),
         expected: match expect {
-            Expect::Fill(Fill::Zeros) => "zeros".into(),
-            Expect::Fill(Fill::Pattern(_)) => "pattern".into(),
+            Expect::Fill(fill) => fill.name().into(),
             Expect::Changed(_) => "changed from the samples read before the erase".into(),
         },
         seed: format!("{:016x}", plan.seed),

@@ -67,6 +67,9 @@ pub enum SanitizeError {
         "a sanitize is already in progress ({0:.1}% done); wait for it or check `nvme sanitize-log`"
     )]
     AlreadyInProgress(f64),
+    /// The command could not be encoded.
+    #[error("encoding {0}: {1}")]
+    Encode(&'static str, command::CommandError),
     /// An admin command failed.
     #[error("{step}: {source}")]
     Admin {
@@ -111,8 +114,6 @@ pub struct Completed {
     pub estimate_s: Option<u32>,
     /// Log reads after the command.
     pub polls: u32,
-    /// Seconds from the command to completion.
-    pub seconds: u64,
 }
 
 fn admin_err(step: &'static str) -> impl FnOnce(AdminError) -> SanitizeError {
@@ -152,17 +153,13 @@ pub fn sanitize(
         allow_unrestricted_exit: true,
         no_deallocate: false,
     })
-    .map_err(|e| SanitizeError::Admin {
-        step: "encoding Sanitize",
-        source: AdminError::Io(std::io::Error::other(e.to_string())),
-    })?;
+    .map_err(|e| SanitizeError::Encode("Sanitize", e))?;
     ctrl.execute(&command, &mut [])
         .map_err(admin_err("sending Sanitize"))?;
-    let started = clock.elapsed();
     let estimate_s = before.estimate_for(command.cdw10);
     let limit = estimate_s.map_or(NO_ESTIMATE_LIMIT, |s| Duration::from_secs(s.into()));
     let mut last = 0u16;
-    let mut last_change = started;
+    let mut last_change = clock.elapsed();
     let mut polls = 0u32;
     loop {
         let log = admin::sanitize_status(ctrl, source)
@@ -180,7 +177,6 @@ pub fn sanitize(
                     final_log: log,
                     estimate_s,
                     polls,
-                    seconds: (now - started).as_secs(),
                 });
             }
             Some(p) if p < last => return Err(SanitizeError::Backwards { from: last, to: p }),
@@ -223,10 +219,7 @@ pub fn format_crypto_erase(
         pi_first: false,
         secure_erase: SecureErase::Cryptographic,
     })
-    .map_err(|e| SanitizeError::Admin {
-        step: "encoding Format NVM",
-        source: AdminError::Io(std::io::Error::other(e.to_string())),
-    })?
+    .map_err(|e| SanitizeError::Encode("Format NVM", e))?
     .with_timeout_ms(FORMAT_TIMEOUT_MS);
     ctrl.execute(&command, &mut [])
         .map_err(admin_err("sending Format NVM"))?;

@@ -5,11 +5,12 @@
 use std::path::Path;
 
 use serde::{Deserialize, Serialize};
-use tractorsec_facts::collect::iommu::attribute;
 use tractorsec_facts::{FactError, Root};
 
 use super::topology::{Topology, dev_string};
-use crate::block::{CLASS_BLOCK, CLASS_NVME, is_namespace_of, sectors_to_bytes};
+use crate::block::{
+    CLASS_BLOCK, CLASS_NVME, is_namespace_of, namespaces_of, optional_attribute, sectors_to_bytes,
+};
 
 /// What kind of device it is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
@@ -124,7 +125,7 @@ impl Target {
             });
         }
         let dir = format!("{CLASS_BLOCK}/{name}");
-        let attr = |p: &str| Some(attribute(root, &format!("{dir}/{p}"))).filter(|s| !s.is_empty());
+        let attr = |p: &str| optional_attribute(root, &format!("{dir}/{p}"));
         if attr("ro").as_deref() == Some("1") {
             return Err(TargetError::ReadOnly(shown));
         }
@@ -143,11 +144,7 @@ impl Target {
             .find(|c| is_namespace_of(c, name));
         let mut reaches = vec![name.clone()];
         let (kind, identity_dir) = if let Some(controller) = controller {
-            reaches = root
-                .read_dir_optional(&format!("{CLASS_NVME}/{controller}"))?
-                .into_iter()
-                .filter(|n| is_namespace_of(&controller, n))
-                .collect();
+            reaches = namespaces_of(root, &controller)?;
             let ctrl_dir = format!("{CLASS_NVME}/{controller}");
             (TargetKind::Nvme { controller }, ctrl_dir)
         } else if let Some(backing_file) = attr("loop/backing_file") {
@@ -162,9 +159,7 @@ impl Target {
         }
         reaches.sort();
         reaches.dedup();
-        let id = |p: &str| {
-            Some(attribute(root, &format!("{identity_dir}/{p}"))).filter(|s| !s.is_empty())
-        };
+        let id = |p: &str| optional_attribute(root, &format!("{identity_dir}/{p}"));
         Ok(Self {
             path: shown,
             name: name.clone(),

@@ -4,6 +4,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use tractorsec_facts::collect::devnodes::{dev_major, dev_minor};
 use tractorsec_facts::collect::iommu::attribute;
 use tractorsec_facts::collect::mountinfo;
 use tractorsec_facts::{FactError, ParseError, Root};
@@ -111,12 +112,10 @@ pub fn parse_swaps(text: &str, file: &str) -> Result<Vec<SwapArea>, ParseError> 
     Ok(out)
 }
 
-/// `major:minor` of a device number, as sysfs writes it (glibc encoding).
+/// `major:minor` of a device number, as sysfs writes it.
 #[must_use]
 pub fn dev_string(dev: u64) -> String {
-    let major = ((dev >> 8) & 0xfff) | ((dev >> 32) & !0xfff);
-    let minor = (dev & 0xff) | ((dev >> 12) & !0xff);
-    format!("{major}:{minor}")
+    format!("{}:{}", dev_major(dev), dev_minor(dev))
 }
 
 /// What uses the devices of `topology` on the live system: mounts from

@@ -109,12 +109,22 @@ impl NvmeAdmin for IoctlController {
     }
 }
 
+/// Send `cmd`, which reads `cmd.data_len` bytes back, and parse them.
+fn read<T>(
+    ctrl: &mut dyn NvmeAdmin,
+    cmd: &AdminCommand,
+    parse: impl FnOnce(&[u8]) -> Result<T, crate::ParseError>,
+) -> Result<T, AdminError> {
+    let mut buf = vec![0u8; cmd.data_len as usize];
+    ctrl.execute(cmd, &mut buf)?;
+    parse(&buf).map_err(AdminError::Parse)
+}
+
 /// Identify Controller (CNS 1).
 pub fn identify(ctrl: &mut dyn NvmeAdmin, source: &str) -> Result<IdentifyController, AdminError> {
-    let cmd = command::identify_controller();
-    let mut buf = vec![0u8; command::IDENTIFY_LEN as usize];
-    ctrl.execute(&cmd, &mut buf)?;
-    IdentifyController::parse(&buf, source).map_err(AdminError::Parse)
+    read(ctrl, &command::identify_controller(), |b| {
+        IdentifyController::parse(b, source)
+    })
 }
 
 /// The Sanitize Status log (LID 0x81).
@@ -122,16 +132,14 @@ pub fn sanitize_status(
     ctrl: &mut dyn NvmeAdmin,
     source: &str,
 ) -> Result<SanitizeStatus, AdminError> {
-    let cmd = command::sanitize_status_log();
-    let mut buf = vec![0u8; command::SANITIZE_LOG_LEN as usize];
-    ctrl.execute(&cmd, &mut buf)?;
-    SanitizeStatus::parse(&buf, source).map_err(AdminError::Parse)
+    read(ctrl, &command::sanitize_status_log(), |b| {
+        SanitizeStatus::parse(b, source)
+    })
 }
 
 /// TCG Level 0 Discovery through Security Receive (SECP 1, ComID 1).
 pub fn level0_discovery(ctrl: &mut dyn NvmeAdmin, source: &str) -> Result<Level0, AdminError> {
-    let cmd = command::level0_discovery();
-    let mut buf = vec![0u8; command::LEVEL0_DISCOVERY_LEN as usize];
-    ctrl.execute(&cmd, &mut buf)?;
-    Level0::parse(&buf, source).map_err(AdminError::Parse)
+    read(ctrl, &command::level0_discovery(), |b| {
+        Level0::parse(b, source)
+    })
 }

@@ -138,6 +138,22 @@ pub struct IdentifyController {
 }
 
 impl IdentifyController {
+    /// The fields the facts snapshot and the audit use, raw and decoded.
+    #[must_use]
+    pub fn facts(&self) -> tractorsec_facts::NvmeIdentify {
+        tractorsec_facts::NvmeIdentify {
+            oacs: self.oacs.0,
+            sanicap: self.sanicap.0,
+            fna: self.fna.0,
+            security_send_receive: self.oacs.security_send_receive(),
+            format_nvm: self.oacs.format_nvm(),
+            sanitize_crypto_erase: self.sanicap.crypto_erase(),
+            sanitize_block_erase: self.sanicap.block_erase(),
+            sanitize_overwrite: self.sanicap.overwrite(),
+            format_crypto_erase: self.fna.crypto_erase_supported(),
+        }
+    }
+
     /// Parse an Identify Controller buffer (at least 4096 bytes; the rest is
     /// ignored). `source` names the device or file in errors. The text
     /// fields must be printable ASCII, padded with spaces or NULs.

@@ -15,6 +15,7 @@ use tractorsec_devices::erase::sampling::SamplePlan;
 use tractorsec_devices::erase::sanitize::SystemClock;
 use tractorsec_devices::erase::target::{Target, TargetKind};
 use tractorsec_devices::erase::{self, Plan, Progress, topology};
+use tractorsec_devices::human_bytes;
 use tractorsec_devices::nvme::admin::{self, IoctlController};
 use tractorsec_facts::Root;
 use tractorsec_facts::collect::time::now_rfc3339;
@@ -66,7 +67,7 @@ pub fn run(args: EraseArgs, out: &Output) -> Result<ExitCode> {
     };
     let method = method::choose(requested(args.method), &target, identify.as_ref())?;
     let dev = erase::open_exclusive(device).map_err(|e| {
-        if e.raw_os_error() == Some(16) {
+        if e.kind() == std::io::ErrorKind::ResourceBusy {
             anyhow::anyhow!(
                 "refusing to erase {}: the kernel reports it busy (mounted, swap, or held by another device); nothing was written",
                 target.path
@@ -243,28 +244,16 @@ fn summary(c: &Certificate) -> String {
     )
 }
 
-fn human_bytes(n: u64) -> String {
-    const GIB: f64 = (1u64 << 30) as f64;
-    const MIB: f64 = (1u64 << 20) as f64;
-    if n as f64 >= GIB {
-        format!("{:.2} GiB", n as f64 / GIB)
-    } else {
-        format!("{:.1} MiB", n as f64 / MIB)
-    }
-}
-
-fn read_trimmed(path: &str) -> Option<String> {
-    std::fs::read_to_string(path)
-        .ok()
-        .map(|s| s.trim().to_string())
-        .filter(|s| !s.is_empty())
-}
-
+/// The host as `facts` identifies it, and this boot.
 fn host_identity() -> HostIdentity {
+    let host = tractorsec_facts::collect::host::collect(&Root::live());
+    let host = host.ok();
     HostIdentity {
-        hostname: read_trimmed("/proc/sys/kernel/hostname"),
-        machine_id: read_trimmed("/etc/machine-id"),
-        boot_id: read_trimmed("/proc/sys/kernel/random/boot_id"),
+        hostname: host.and_then(|h| h.hostname.clone()),
+        machine_id: host.and_then(|h| h.machine_id.clone()),
+        boot_id: std::fs::read_to_string("/proc/sys/kernel/random/boot_id")
+            .ok()
+            .map(|s| s.trim().to_string()),
     }
 }
 
