@@ -35,7 +35,7 @@ impl Loop {
         if partscan {
             cmd.arg("-P");
         }
-        let dev = succeed(cmd.arg(&file)).trim().to_string();
+        let dev = common::must_succeed(cmd.arg(&file)).trim().to_string();
         Some(Loop { dir, file, dev })
     }
 
@@ -279,18 +279,7 @@ fn in_namespace(lp: &Loop, script: &str) -> (i32, String) {
 }
 
 fn mkfs(dev: &str) {
-    succeed(Command::new("mkfs.ext4").args(["-q", "-F", "-E", "nodiscard", dev]));
-}
-
-/// Run `cmd`, which must succeed; its stdout.
-fn succeed(cmd: &mut Command) -> String {
-    let out = cmd.output().expect("spawn");
-    assert!(
-        out.status.success(),
-        "{cmd:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).expect("utf-8")
+    common::must_succeed(Command::new("mkfs.ext4").args(["-q", "-F", "-E", "nodiscard", dev]));
 }
 
 #[test]
@@ -327,7 +316,7 @@ fn a_device_with_a_mounted_partition_is_refused_and_a_partition_cannot_be_erased
     }
     // The kernel may have no partition-table parsers (this VM's has none),
     // so the partition is added directly (BLKPG), as partx does.
-    succeed(Command::new("addpart").args([&lp.dev, "1", "2048", "8192"]));
+    common::must_succeed(Command::new("addpart").args([&lp.dev, "1", "2048", "8192"]));
     let part = format!("{}p1", lp.dev);
     for _ in 0..50 {
         if Path::new(&part).exists() {
@@ -396,7 +385,7 @@ fn verify_cert_wants_an_erase_certificate_signature() {
 
 /// Sign `file` with minisign under `comment`.
 fn minisign_sign(secret: &str, file: &str, comment: &str) {
-    succeed(
+    common::must_succeed(
         Command::new("minisign")
             .args(["-S", "-s", secret, "-m", file, "-t", comment])
             .stdin(std::process::Stdio::null()),
@@ -422,7 +411,7 @@ fn progress_is_drawn_on_a_terminal_only() {
         lp.dev,
         lp.backing()
     );
-    let tty = succeed(Command::new("script").args(["-qec", &line, "/dev/null"]));
+    let tty = common::must_succeed(Command::new("script").args(["-qec", &line, "/dev/null"]));
     assert!(
         tty.contains("writing 100.0%"),
         "no progress on a terminal: {tty:?}"

@@ -40,7 +40,8 @@ pub fn can_make_device_nodes() -> bool {
     false
 }
 
-fn must_succeed(cmd: &mut std::process::Command) {
+/// Run `cmd`, which must succeed; its stdout.
+pub fn must_succeed(cmd: &mut std::process::Command) -> String {
     let out = cmd
         .output()
         .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
@@ -49,6 +50,7 @@ fn must_succeed(cmd: &mut std::process::Command) {
         "{cmd:?} failed: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 /// A copy of `tests/fixtures/hosts/<name>/root` in a temp dir (symlinks kept)
